@@ -1,0 +1,1 @@
+namespace EdgeLam.Firmware.Emulator;
