@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace EdgeLam.Cli.Commands;
+
+/// <summary>Every verb of the edgelam CLI, in the order --help lists them.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return BenchCommand.Create();
+    }
+}
