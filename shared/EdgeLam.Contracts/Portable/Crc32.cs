@@ -1,4 +1,4 @@
-namespace EdgeLam.Contracts.Portable
+namespace EdgeLam.Contracts.Wire
 {
     /// <summary>CRC-32/IEEE 802.3 (reflected polynomial 0xEDB88320, init and xor-out 0xFFFFFFFF), as in zlib and PNG.</summary>
     public static class Crc32
