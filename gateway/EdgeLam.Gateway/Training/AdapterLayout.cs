@@ -1,0 +1,80 @@
+using EdgeLam.Model.Architecture;
+
+namespace EdgeLam.Gateway.Training;
+
+/// <summary>One projection that LoRA may adapt: its layer, its kind (q, k, v, o, fc1, fc2) and its W shape.</summary>
+public sealed record AdaptedProjection(int Layer, string Kind, int InFeatures, int OutFeatures)
+{
+    /// <summary>"blocks.{layer}.{kind}"; the factors travel as "{Name}.A" and "{Name}.B".</summary>
+    public string Name => ProjectionNames.Of(Layer, Kind);
+}
+
+/// <summary>Naming of adapted projections and their factors on the wire and in stores.</summary>
+public static class ProjectionNames
+{
+    public static IReadOnlyList<string> Kinds { get; } = ["q", "k", "v", "o", "fc1", "fc2"];
+
+    public static string Of(int layer, string kind) => $"blocks.{layer}.{kind}";
+
+    public static string FactorA(string projection) => projection + ".A";
+
+    public static string FactorB(string projection) => projection + ".B";
+
+    /// <summary>Parses "blocks.{layer}.{kind}"; false for anything else.</summary>
+    public static bool TryParse(string name, out int layer, out string kind)
+    {
+        layer = -1;
+        kind = "";
+        var parts = name.Split('.');
+        if (parts.Length != 3 || parts[0] != "blocks" || !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out layer)
+            || !Kinds.Contains(parts[2]))
+            return false;
+        kind = parts[2];
+        return true;
+    }
+}
+
+/// <summary>The set of adapted projections of the frozen base model, in a stable order.</summary>
+public sealed class AdapterLayout
+{
+    private readonly Dictionary<string, AdaptedProjection> byName;
+
+    public AdapterLayout(IEnumerable<AdaptedProjection> projections)
+    {
+        Projections = projections.OrderBy(p => p.Layer).ThenBy(p => ProjectionNames.Kinds.ToList().IndexOf(p.Kind)).ToArray();
+        byName = new Dictionary<string, AdaptedProjection>(StringComparer.Ordinal);
+        foreach (var projection in Projections)
+        {
+            if (projection.InFeatures <= 0 || projection.OutFeatures <= 0)
+                throw new ArgumentException($"{projection.Name} has shape {projection.OutFeatures}x{projection.InFeatures}.", nameof(projections));
+            if (!byName.TryAdd(projection.Name, projection))
+                throw new ArgumentException($"{projection.Name} appears twice in the adapter layout.", nameof(projections));
+        }
+        Layers = Projections.Select(p => p.Layer).Distinct().ToArray();
+    }
+
+    public IReadOnlyList<AdaptedProjection> Projections { get; }
+
+    public IReadOnlyList<int> Layers { get; }
+
+    public bool TryGet(string name, out AdaptedProjection projection) => byName.TryGetValue(name, out projection!);
+
+    /// <summary>The projections of the given layers (all layers when null).</summary>
+    public IEnumerable<AdaptedProjection> ProjectionsOfLayers(IReadOnlyCollection<int>? layers) =>
+        layers is null ? Projections : Projections.Where(p => layers.Contains(p.Layer));
+
+    /// <summary>All six projections of every encoder block of the tiny ViT.</summary>
+    public static AdapterLayout ForTinyVit(TinyVitConfig config)
+    {
+        config.Validate();
+        var projections = new List<AdaptedProjection>();
+        for (var layer = 0; layer < config.Layers; layer++)
+        {
+            foreach (var kind in new[] { "q", "k", "v", "o" })
+                projections.Add(new AdaptedProjection(layer, kind, config.ModelDim, config.ModelDim));
+            projections.Add(new AdaptedProjection(layer, "fc1", config.ModelDim, config.MlpDim));
+            projections.Add(new AdaptedProjection(layer, "fc2", config.MlpDim, config.ModelDim));
+        }
+        return new AdapterLayout(projections);
+    }
+}

@@ -1,0 +1,64 @@
+namespace EdgeLam.Gateway.Training;
+
+public enum AggregationOutcome
+{
+    /// <summary>At least one reply was used; the global state advanced.</summary>
+    Aggregated,
+
+    /// <summary>No reply could be used; the global state is the previous one, unchanged.</summary>
+    KeptPreviousState,
+}
+
+/// <summary>A reply that arrived but was not aggregated, with the reason.</summary>
+public sealed record RejectedReply(string DeviceId, string Reason);
+
+/// <summary>Parameters sent to one device after aggregation, at that device's rank and layers.</summary>
+public sealed record DeviceDownlink(string DeviceId, int Rank, ModelParameters Parameters);
+
+/// <summary>Per adapted projection (or full-weight tensor): who contributed and what came out.</summary>
+/// <param name="GlobalRank">Rank of the stored global factors (0 for full-weight tensors).</param>
+/// <param name="DeltaFrobeniusNorm">‖ΔW‖_F of the aggregate (of the weights themselves for full FedAvg).</param>
+/// <param name="RelativeTruncationErrorByRank">For rank-aligned downlinks: ‖ΔW − ΔW_r‖_F / ‖ΔW‖_F per downlink rank r.</param>
+public sealed record ProjectionMetric(
+    string Projection,
+    int Contributors,
+    int GlobalRank,
+    double DeltaFrobeniusNorm,
+    IReadOnlyDictionary<int, double> RelativeTruncationErrorByRank);
+
+public sealed record AggregationMetrics(
+    int Accepted,
+    int Failed,
+    int Rejected,
+    long TotalExamples,
+    long UplinkBytes,
+    IReadOnlyList<ProjectionMetric> Projections);
+
+/// <summary>Outcome of one round's aggregation.</summary>
+/// <param name="Summary">One sentence for logs, e.g. why the previous state was kept.</param>
+public sealed record AggregationResult(
+    AggregationOutcome Outcome,
+    GlobalModelState Global,
+    IReadOnlyList<DeviceDownlink> Downlinks,
+    IReadOnlyList<RejectedReply> Rejected,
+    AggregationMetrics Metrics,
+    string Summary);
+
+/// <summary>
+/// A federated training strategy (after Flower's Strategy: configure_train / aggregate_train).
+/// Implementations hold no per-run state; everything comes in through <see cref="RoundContext"/>.
+/// </summary>
+public interface IFederatedStrategy
+{
+    /// <summary>Stable name used in configuration and results (e.g. "fedft_h").</summary>
+    string Name { get; }
+
+    /// <summary>Chooses the round's participants and what each one trains and starts from.</summary>
+    IReadOnlyList<TrainingInstruction> ConfigureTrain(RoundContext context, IReadOnlyList<FleetMember> participants);
+
+    /// <summary>
+    /// Combines the replies into a new global state and per-device downlinks. Failures are counted,
+    /// malformed replies (wrong shape, NaN/infinity) are rejected with a reason; never throws for bad replies.
+    /// </summary>
+    AggregationResult AggregateTrain(RoundContext context, IReadOnlyList<TrainingReply> replies, IReadOnlyList<TrainingFailure> failures);
+}
