@@ -81,4 +81,69 @@ public sealed class TinyVitWeights
     public IReadOnlyList<EncoderBlockWeights> Blocks { get; }
     public LayerNormWeights FinalNorm { get; }
     public LinearWeights Head { get; }
+
+    /// <summary>
+    /// Every parameter tensor with a stable name and shape, in a fixed order: patch_embedding, position,
+    /// blocks.{i}.{ln1|q|k|v|o|ln2|fc1|fc2}.{weight|bias} (LayerNorm: weight = γ, bias = β), final_norm, head.
+    /// The arrays are the live weights, not copies.
+    /// </summary>
+    public IEnumerable<(string Name, int[] Shape, float[] Values)> Tensors()
+    {
+        foreach (var tensor in Linear("patch_embedding", PatchEmbedding))
+            yield return tensor;
+        yield return ("position", [Config.Tokens, Config.ModelDim], Position);
+        for (int i = 0; i < Blocks.Count; i++)
+        {
+            EncoderBlockWeights block = Blocks[i];
+            foreach (var tensor in Norm($"blocks.{i}.ln1", block.Ln1))
+                yield return tensor;
+            foreach ((string name, LinearWeights linear) in block.Projections().Take(4))
+            {
+                foreach (var tensor in Linear($"blocks.{i}.{name}", linear))
+                    yield return tensor;
+            }
+            foreach (var tensor in Norm($"blocks.{i}.ln2", block.Ln2))
+                yield return tensor;
+            foreach (var tensor in Linear($"blocks.{i}.fc1", block.Fc1))
+                yield return tensor;
+            foreach (var tensor in Linear($"blocks.{i}.fc2", block.Fc2))
+                yield return tensor;
+        }
+        foreach (var tensor in Norm("final_norm", FinalNorm))
+            yield return tensor;
+        foreach (var tensor in Linear("head", Head))
+            yield return tensor;
+    }
+
+    public int ParameterCount => Tensors().Sum(tensor => tensor.Values.Length);
+
+    /// <summary>A deep copy.</summary>
+    public TinyVitWeights Clone()
+    {
+        var copy = new TinyVitWeights(Config);
+        foreach (var (source, target) in Tensors().Zip(copy.Tensors()))
+            source.Values.CopyTo(target.Values, 0);
+        return copy;
+    }
+
+    /// <summary>Same shapes with every value zero (LayerNorm γ included): a gradient buffer.</summary>
+    public static TinyVitWeights CreateZero(TinyVitConfig config)
+    {
+        var zero = new TinyVitWeights(config);
+        foreach (var tensor in zero.Tensors())
+            Array.Clear(tensor.Values);
+        return zero;
+    }
+
+    private static IEnumerable<(string, int[], float[])> Linear(string name, LinearWeights linear)
+    {
+        yield return ($"{name}.weight", [linear.Out, linear.In], linear.W);
+        yield return ($"{name}.bias", [linear.Out], linear.B);
+    }
+
+    private static IEnumerable<(string, int[], float[])> Norm(string name, LayerNormWeights norm)
+    {
+        yield return ($"{name}.weight", [norm.Dim], norm.Gamma);
+        yield return ($"{name}.bias", [norm.Dim], norm.Beta);
+    }
 }
