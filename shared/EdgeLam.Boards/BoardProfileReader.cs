@@ -143,9 +143,8 @@ internal static partial class BoardProfileReader
 
     private static Dictionary<NumericPrecision, Figure<double>> ReadThroughput(ProfileElement throughput, List<NumericPrecision> precisions)
     {
-        foreach (var property in throughput.Properties())
+        foreach (var (name, property) in throughput.Properties())
         {
-            var name = property.Path[(throughput.Path.Length + 1)..];
             if (!PrecisionSpellings.TryGetValue(name, out var precision))
                 throw property.Fail($"is not a known precision (expected {string.Join(", ", PrecisionSpellings.Keys)})");
             if (!precisions.Contains(precision))

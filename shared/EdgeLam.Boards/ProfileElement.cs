@@ -29,13 +29,15 @@ internal readonly record struct ProfileElement(JsonElement Element, string Path,
     }
 
     /// <summary>The properties of an object whose names are data (such as precisions), not a fixed set.</summary>
-    public IReadOnlyList<ProfileElement> Properties()
+    public IReadOnlyList<(string Name, ProfileElement Value)> Properties()
     {
         if (Element.ValueKind != JsonValueKind.Object)
             throw Fail($"must be an object (found {Describe(Element)})");
         var path = Path;
         var fileName = FileName;
-        return Element.EnumerateObject().Select(property => new ProfileElement(property.Value, $"{path}.{property.Name}", fileName)).ToArray();
+        return Element.EnumerateObject()
+            .Select(property => (property.Name, new ProfileElement(property.Value, $"{path}.{property.Name}", fileName)))
+            .ToArray();
     }
 
     public ProfileElement this[string name] =>
