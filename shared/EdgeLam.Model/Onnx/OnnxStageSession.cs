@@ -58,6 +58,17 @@ public sealed class OnnxStageSession : IDisposable
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
+    /// <summary>Runs a graph with any element types (int8 inputs, int32 outputs for the integer-kernel checks).</summary>
+    public TOutput[] Run<TInput, TOutput>(TInput[] input, long[] inputShape)
+        where TInput : unmanaged
+        where TOutput : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var value = OrtValue.CreateTensorValueFromMemory(input, inputShape);
+        using var outputs = _session.Run(_runOptions, _inputNames, [value], _outputNames);
+        return outputs[0].GetTensorDataAsSpan<TOutput>().ToArray();
+    }
+
     /// <summary>Runs into a caller buffer (no output allocation beyond ORT's own), for timing loops.</summary>
     public void Run(float[] input, long[] inputShape, Span<float> output)
     {

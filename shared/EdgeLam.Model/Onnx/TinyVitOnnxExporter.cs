@@ -140,7 +140,7 @@ public sealed class TinyVitOnnxExporter
             [x, FloatParameter(g, $"{stem}_gamma", norm.Gamma, norm.Dim), FloatParameter(g, $"{stem}_beta", norm.Beta, norm.Dim)],
             IntAttribute("axis", -1), FloatAttribute("epsilon", LayerNormWeights.Epsilon));
 
-    /// <summary>0.5·x·(1 + erf(x/√2)), the form <see cref="GeluFormula"/> evaluates; ORT fuses it into one Gelu kernel.</summary>
+    /// <summary>0.5·x·(1 + erf(x/√2)), the exact form <see cref="Architecture.Gelu"/> evaluates; ORT fuses it into one Gelu kernel.</summary>
     private static string Gelu(OnnxGraphBuilder g, string x)
     {
         var erf = g.Node("Erf", [g.Node("Div", [x, g.AddScalarFloat("gelu_sqrt2", MathF.Sqrt(2f))])]);
@@ -180,16 +180,17 @@ public sealed class TinyVitOnnxExporter
         var quantizedInput = g.Node("QuantizeLinear", [rows, inputScale, inputZeroPoint]);
         var input = g.Node("DequantizeLinear", [quantizedInput, inputScale, inputZeroPoint]);
 
+        var weights = layer.Weights;
         var weight = g.Node("DequantizeLinear",
-            [g.AddInt8($"{stem}_weight", layer.Weights, layer.Out, layer.In),
-             g.AddFloat($"{stem}_weight_scale", layer.WeightScales, layer.Out),
+            [g.AddInt8($"{stem}_weight", weights.Weights, layer.Out, layer.In),
+             g.AddFloat($"{stem}_weight_scale", weights.WeightScales, layer.Out),
              g.AddInt8($"{stem}_weight_zero_point", new sbyte[layer.Out], layer.Out)],
             IntAttribute("axis", 0));
         var biasScales = new float[layer.Out];
         for (var o = 0; o < layer.Out; o++)
-            biasScales[o] = layer.Input.Scale * layer.WeightScales[o];
+            biasScales[o] = layer.Input.Scale * weights.WeightScales[o];
         var bias = g.Node("DequantizeLinear",
-            [g.AddInt32($"{stem}_bias", layer.Bias, layer.Out), g.AddFloat($"{stem}_bias_scale", biasScales, layer.Out)],
+            [g.AddInt32($"{stem}_bias", weights.Bias, layer.Out), g.AddFloat($"{stem}_bias_scale", biasScales, layer.Out)],
             IntAttribute("axis", 0));
         var product = g.Node("Gemm", [input, weight, bias], IntAttribute("transB", 1));
 

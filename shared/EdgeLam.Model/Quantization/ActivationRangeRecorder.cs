@@ -1,3 +1,4 @@
+using EdgeLam.Firmware.Quantization;
 using EdgeLam.Model.Architecture;
 using EdgeLam.Model.Variants;
 

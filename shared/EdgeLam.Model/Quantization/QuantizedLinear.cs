@@ -1,146 +1,88 @@
+using EdgeLam.Firmware.Kernels;
+using EdgeLam.Firmware.Quantization;
 using EdgeLam.Model.Architecture;
 
 namespace EdgeLam.Model.Quantization;
 
 /// <summary>
-/// An int8 dense layer in the TFLite / CMSIS-NN scheme: weights int8 symmetric per output channel,
-/// input and output int8 asymmetric per tensor, bias int32 at scale s_in·s_w[c], int32 accumulation,
-/// requantization by a fixed-point multiplier and shift per output channel.
-/// Weights stay row-major [Out, In] like <see cref="LinearWeights"/>.
+/// An int8 dense layer in the TFLite / CMSIS-NN scheme — int8 symmetric per-output-channel weights, int8 asymmetric
+/// per-tensor input and output, int32 bias at scale s_in·s_w[c], int32 accumulation, per-channel requantization —
+/// evaluated by the firmware's own integer kernel and requantizer (one shared implementation of the arithmetic).
+/// Not thread-safe: the prepared kernel owns its scratch accumulators.
 /// </summary>
 public sealed class QuantizedLinear
 {
-    private readonly int[] _multipliers;
-    private readonly int[] _shifts;
-    private readonly int[] _weightRowSums;
+    private readonly OptimizedInt8LinearKernel _kernel = new();
 
-    public QuantizedLinear(int inFeatures, int outFeatures, sbyte[] weights, float[] weightScales, int[] bias,
-        QuantizationParameters input, QuantizationParameters output)
+    public QuantizedLinear(QuantizedLinearWeights weights, QuantizationParameters input, QuantizationParameters output, RequantizationMode mode)
     {
-        if (weights.Length != inFeatures * outFeatures)
-            throw new ArgumentException($"Expected {outFeatures}x{inFeatures} int8 weights, got {weights.Length}.", nameof(weights));
-        if (weightScales.Length != outFeatures || bias.Length != outFeatures)
-            throw new ArgumentException($"Expected {outFeatures} weight scales and biases, got {weightScales.Length} and {bias.Length}.");
-        In = inFeatures;
-        Out = outFeatures;
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        if (weights.WeightScales.Length != weights.Out)
+            throw new ArgumentException($"Expected one weight scale per output channel ({weights.Out}), got {weights.WeightScales.Length}.", nameof(weights));
         Weights = weights;
-        WeightScales = weightScales;
-        Bias = bias;
         Input = input;
         Output = output;
-
-        // Prepare (TFLite kernel lifecycle): multipliers and zero-point corrections once, none in Eval.
-        _multipliers = new int[outFeatures];
-        _shifts = new int[outFeatures];
-        _weightRowSums = new int[outFeatures];
-        for (var o = 0; o < outFeatures; o++)
-        {
-            var effectiveScale = (double)input.Scale * weightScales[o] / output.Scale;
-            (_multipliers[o], _shifts[o]) = FixedPointRequantization.QuantizeMultiplier(effectiveScale);
-            var sum = 0;
-            for (var i = 0; i < inFeatures; i++)
-                sum += weights[o * inFeatures + i];
-            _weightRowSums[o] = sum;
-        }
+        Mode = mode;
+        _kernel.Prepare(weights, input, output, mode);
     }
 
-    public int In { get; }
-    public int Out { get; }
-    /// <summary>int8 weights, row-major [Out, In], zero point 0.</summary>
-    public sbyte[] Weights { get; }
-    /// <summary>Per-output-channel weight scale.</summary>
-    public float[] WeightScales { get; }
-    /// <summary>int32 bias at scale Input.Scale · WeightScales[c], zero point 0.</summary>
-    public int[] Bias { get; }
+    public int In => Weights.In;
+    public int Out => Weights.Out;
+    /// <summary>int8 weights [Out, In] (zero point 0), per-channel scales, int32 bias.</summary>
+    public QuantizedLinearWeights Weights { get; }
     public QuantizationParameters Input { get; }
     public QuantizationParameters Output { get; }
-    public ReadOnlySpan<int> Multipliers => _multipliers;
-    public ReadOnlySpan<int> Shifts => _shifts;
+    public RequantizationMode Mode { get; }
 
     /// <summary>Quantizes a float layer: symmetric per-channel weights, bias at the product scale.</summary>
-    public static QuantizedLinear FromFloat(LinearWeights layer, QuantizationParameters input, QuantizationParameters output)
+    public static QuantizedLinear FromFloat(LinearWeights layer, QuantizationParameters input, QuantizationParameters output, RequantizationMode mode)
     {
         ArgumentNullException.ThrowIfNull(layer);
-        var weights = new sbyte[layer.W.Length];
-        var scales = new float[layer.Out];
-        var bias = new int[layer.Out];
-        for (var o = 0; o < layer.Out; o++)
-        {
-            var row = layer.W.AsSpan(o * layer.In, layer.In);
-            var maxAbs = 0f;
-            foreach (var w in row)
-                maxAbs = MathF.Max(maxAbs, MathF.Abs(w));
-            var channel = QuantizationParameters.Symmetric(maxAbs);
-            scales[o] = channel.Scale;
-            channel.Quantize(row, weights.AsSpan(o * layer.In, layer.In));
-            var biasScale = (double)input.Scale * channel.Scale;
-            bias[o] = (int)Math.Clamp(Math.Round(layer.B[o] / biasScale, MidpointRounding.ToEven), int.MinValue, int.MaxValue);
-        }
-        return new QuantizedLinear(layer.In, layer.Out, weights, scales, bias, input, output);
+        ArgumentNullException.ThrowIfNull(input);
+        var weights = QuantizedLinearWeights.Quantize(layer.In, layer.Out, layer.W, layer.B, input.Scale);
+        return new QuantizedLinear(weights, input, output, mode);
     }
 
+    /// <summary>The same integer layer with another requantization arithmetic.</summary>
+    public QuantizedLinear WithMode(RequantizationMode mode) => new(Weights, Input, Output, mode);
+
     /// <summary>
-    /// int32 accumulators acc[r, o] = Σ_i (x[r, i] − z_in) · w[o, i] + bias[o], for <paramref name="rows"/> rows.
-    /// This is exactly what ONNX MatMulInteger (plus an int32 bias) computes.
+    /// int32 accumulators acc[r, o] = Σ_i (x[r, i] − z_in) · w[o, i] + bias[o]: the integer part of the layer,
+    /// which is exactly what ONNX MatMulInteger followed by an int32 bias add computes.
     /// </summary>
     public void Accumulate(ReadOnlySpan<sbyte> input, int rows, Span<int> accumulators)
     {
-        CheckLengths(input.Length, accumulators.Length, rows);
+        if (rows < 0 || input.Length < rows * In || accumulators.Length < rows * Out)
+            throw new ArgumentException($"Buffers too small for {rows} rows of a {In}->{Out} layer (got {input.Length} inputs and {accumulators.Length} accumulators).");
         var zeroPoint = Input.ZeroPoint;
+        var w = Weights.Weights;
         for (var r = 0; r < rows; r++)
         {
             var x = input.Slice(r * In, In);
             for (var o = 0; o < Out; o++)
             {
-                var w = Weights.AsSpan(o * In, In);
-                var dot = 0;
+                var accumulator = Weights.Bias[o];
                 for (var i = 0; i < In; i++)
-                    dot += x[i] * w[i];
-                // Σ(x − z)·w = Σx·w − z·Σw, the CMSIS-NN input-offset folding.
-                accumulators[r * Out + o] = dot - zeroPoint * _weightRowSums[o] + Bias[o];
+                    accumulator += (x[i] - zeroPoint) * w[o * In + i];
+                accumulators[r * Out + o] = accumulator;
             }
         }
     }
 
-    /// <summary>Fixed-point requantization of accumulators to int8 outputs: clamp(z_out + M_c · acc).</summary>
-    public void Requantize(ReadOnlySpan<int> accumulators, int rows, Span<sbyte> output)
-    {
-        CheckLengths(output.Length, accumulators.Length, rows, outputIsInput: true);
-        for (var r = 0; r < rows; r++)
-        {
-            for (var o = 0; o < Out; o++)
-            {
-                var scaled = FixedPointRequantization.MultiplyByQuantizedMultiplier(accumulators[r * Out + o], _multipliers[o], _shifts[o]);
-                output[r * Out + o] = (sbyte)Math.Clamp(scaled + Output.ZeroPoint, QuantizationParameters.Min, QuantizationParameters.Max);
-            }
-        }
-    }
+    /// <summary>int8 in, int8 out through the firmware kernel.</summary>
+    public void Evaluate(sbyte[] input, int rows, sbyte[] output) => _kernel.Eval(input, 0, rows, output, 0);
 
-    /// <summary>int8 in, int8 out: the integer kernel the MCU and ONNX Runtime's QGemm both run.</summary>
-    public void Evaluate(ReadOnlySpan<sbyte> input, int rows, Span<sbyte> output)
-    {
-        var accumulators = new int[rows * Out];
-        Accumulate(input, rows, accumulators);
-        Requantize(accumulators, rows, output);
-    }
-
-    /// <summary>Float in, float out through the integer kernel: quantize, integer linear, dequantize.</summary>
+    /// <summary>Float in, float out through the integer kernel: quantize input, integer layer, dequantize output.</summary>
     public void Forward(ReadOnlySpan<float> input, int rows, Span<float> output)
     {
         var quantizedInput = new sbyte[rows * In];
-        Input.Quantize(input[..(rows * In)], quantizedInput);
+        for (var i = 0; i < quantizedInput.Length; i++)
+            quantizedInput[i] = Input.Quantize(input[i]);
         var quantizedOutput = new sbyte[rows * Out];
         Evaluate(quantizedInput, rows, quantizedOutput);
-        Output.Dequantize(quantizedOutput, output[..(rows * Out)]);
-    }
-
-    /// <summary>Bytes of the parameters as stored: int8 weights, float scales, int32 bias, two (scale, zero point) pairs.</summary>
-    public int ParameterBytes => Weights.Length + WeightScales.Length * sizeof(float) + Bias.Length * sizeof(int) + 2 * (sizeof(float) + 1);
-
-    private void CheckLengths(int inputLength, int accumulatorLength, int rows, bool outputIsInput = false)
-    {
-        var expectedInput = rows * (outputIsInput ? Out : In);
-        if (rows < 0 || inputLength < expectedInput || accumulatorLength < rows * Out)
-            throw new ArgumentException($"Buffers too small for {rows} rows of a {In}->{Out} layer (got {inputLength} and {accumulatorLength} elements).");
+        for (var i = 0; i < quantizedOutput.Length; i++)
+            output[i] = Output.Dequantize(quantizedOutput[i]);
     }
 }

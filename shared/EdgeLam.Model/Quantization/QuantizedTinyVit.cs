@@ -1,3 +1,4 @@
+using EdgeLam.Firmware.Quantization;
 using EdgeLam.Model.Architecture;
 
 namespace EdgeLam.Model.Quantization;
@@ -27,6 +28,10 @@ public sealed class QuantizedTinyVit
     /// <summary>The float weights the layers were quantized from (also the float LayerNorm and position parameters).</summary>
     public TinyVitWeights Source { get; }
 
+    /// <summary>The same quantized model with another requantization arithmetic (fixed point for the MCU, ORT-exact for agents).</summary>
+    public QuantizedTinyVit WithMode(RequantizationMode mode) =>
+        new(Source, _layers.ToDictionary(pair => pair.Key, pair => pair.Value.WithMode(mode), (IEqualityComparer<LinearWeights>)ReferenceEqualityComparer.Instance));
+
     public QuantizedLinear For(LinearWeights layer) =>
         _layers.TryGetValue(layer, out var quantized)
             ? quantized
@@ -49,7 +54,8 @@ public sealed class QuantizedTinyVit
     /// Post-training static quantization: runs the float reference over the calibration images, takes each dense
     /// layer's input and output range, then quantizes weights per output channel (TFLite full-integer recipe).
     /// </summary>
-    public static QuantizedTinyVit Calibrate(TinyVitWeights weights, float[] calibrationPixels, int calibrationImages, ActivationRangeMethod method = ActivationRangeMethod.MinMax)
+    public static QuantizedTinyVit Calibrate(TinyVitWeights weights, float[] calibrationPixels, int calibrationImages,
+        ActivationRangeMethod method = ActivationRangeMethod.MinMax, RequantizationMode mode = RequantizationMode.OnnxRuntimeCompatible)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(calibrationPixels);
@@ -68,7 +74,7 @@ public sealed class QuantizedTinyVit
         foreach (var (_, layer) in DenseLayers(weights))
         {
             var (input, output) = recorder.ParametersFor(layer);
-            layers[layer] = QuantizedLinear.FromFloat(layer, input, output);
+            layers[layer] = QuantizedLinear.FromFloat(layer, input, output, mode);
         }
         return new QuantizedTinyVit(weights, layers);
     }

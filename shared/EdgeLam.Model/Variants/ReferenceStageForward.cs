@@ -172,6 +172,6 @@ public sealed class ReferenceStageForward
         }
     }
 
-    /// <summary>The GELU form the model core trains with (see <see cref="GeluFormula"/>).</summary>
-    private static float Gelu(float x) => GeluFormula.Evaluate(x);
+    /// <summary>The exact (erf) GELU the model core trains with.</summary>
+    private static float Gelu(float x) => Architecture.Gelu.Apply(x);
 }
