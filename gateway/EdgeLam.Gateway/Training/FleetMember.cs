@@ -1,31 +1,19 @@
+using EdgeLam.Contracts.Messages;
+
 namespace EdgeLam.Gateway.Training;
-
-/// <summary>Device capability class (handbook, "Device tiers"): H Jetson, M Raspberry Pi, L ESP32.</summary>
-public enum DeviceTier
-{
-    High,
-    Medium,
-    Low,
-}
-
-/// <summary>Numeric format a device computes in and uploads its tensors in.</summary>
-public enum TensorPrecision
-{
-    Float32,
-    Float16,
-    Int8,
-}
 
 /// <summary>
 /// A device as the strategy sees it when planning a round.
 /// </summary>
+/// <param name="Tier">From the board profile (handbook, "Device tiers").</param>
+/// <param name="Precisions">Precisions the device computes in; LoRA uplinks use FP16 where available, else INT8.</param>
 /// <param name="AdaptableLayers">Encoder layers whose adapters fit the device's memory; null means all layers.</param>
 /// <param name="ExampleCount">Local training examples, the FedAvg weight (McMahan et al. 2017).</param>
 public sealed record FleetMember(
     string DeviceId,
     DeviceTier Tier,
     int MaxRank,
-    IReadOnlyList<TensorPrecision> Precisions,
+    IReadOnlyList<Precision> Precisions,
     IReadOnlyList<int>? AdaptableLayers,
     int ExampleCount);
 
@@ -63,7 +51,7 @@ public sealed record TrainingInstruction(
     string DeviceId,
     int Rank,
     IReadOnlyList<int> Layers,
-    TensorPrecision Precision,
+    Precision Precision,
     int LocalSteps,
     double LearningRate,
     int BatchSize,

@@ -1,3 +1,4 @@
+using EdgeLam.Contracts.Messages;
 using EdgeLam.Gateway.Training;
 using EdgeLam.Gateway.Training.LinearAlgebra;
 using EdgeLam.Gateway.Training.Strategies;
@@ -20,7 +21,7 @@ public class StrategyTests
         var instructions = new FedFtHStrategy().ConfigureTrain(Context(), [Jetson(), RaspberryPi(), Esp32()]);
 
         Assert.Equal([16, 8, 4], instructions.Select(i => i.Rank));
-        Assert.Equal([TensorPrecision.Float16, TensorPrecision.Float16, TensorPrecision.Int8], instructions.Select(i => i.Precision));
+        Assert.Equal([Precision.Fp16, Precision.Fp16, Precision.Int8], instructions.Select(i => i.Precision));
         Assert.Equal([0, 1], instructions[0].Layers);
         Assert.Equal([0], instructions[2].Layers);
         Assert.Equal(12, instructions[0].StartFrom.Adapters.Count);
@@ -41,7 +42,7 @@ public class StrategyTests
 
         var full = new FullFedAvgStrategy().ConfigureTrain(Context(), fleet);
         Assert.All(full, i => Assert.True(i.TrainsFullModel));
-        Assert.Equal([TensorPrecision.Float32, TensorPrecision.Float32, TensorPrecision.Int8], full.Select(i => i.Precision));
+        Assert.Equal([Precision.Fp32, Precision.Fp32, Precision.Int8], full.Select(i => i.Precision));
     }
 
     [Fact]

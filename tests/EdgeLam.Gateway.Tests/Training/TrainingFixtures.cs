@@ -1,3 +1,4 @@
+using EdgeLam.Contracts.Messages;
 using EdgeLam.Gateway.Training;
 using EdgeLam.Gateway.Training.LinearAlgebra;
 using EdgeLam.Model.Architecture;
@@ -15,13 +16,13 @@ internal static class TrainingFixtures
         new(round, global ?? GlobalModelState.Initial, Layout, TrainingHyperparameters.Default with { LoraAlpha = Alpha });
 
     public static FleetMember Jetson(string id = "jetson-1", int examples = 600) =>
-        new(id, DeviceTier.High, 16, [TensorPrecision.Float32, TensorPrecision.Float16, TensorPrecision.Int8], null, examples);
+        new(id, DeviceTier.H, 16, [Precision.Fp32, Precision.Fp16, Precision.Int8], null, examples);
 
     public static FleetMember RaspberryPi(string id = "pi-1", int examples = 400) =>
-        new(id, DeviceTier.Medium, 8, [TensorPrecision.Float32, TensorPrecision.Float16, TensorPrecision.Int8], null, examples);
+        new(id, DeviceTier.M, 8, [Precision.Fp32, Precision.Fp16, Precision.Int8], null, examples);
 
     public static FleetMember Esp32(string id = "esp32-1", int examples = 200) =>
-        new(id, DeviceTier.Low, 4, [TensorPrecision.Int8], [0], examples);
+        new(id, DeviceTier.L, 4, [Precision.Int8], [0], examples);
 
     public static LoraFactors RandomFactors(AdaptedProjection projection, int rank, Random random, float alpha = Alpha) => new(
         rank, projection.InFeatures, projection.OutFeatures,

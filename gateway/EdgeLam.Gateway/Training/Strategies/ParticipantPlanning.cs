@@ -1,3 +1,5 @@
+using EdgeLam.Contracts.Messages;
+
 namespace EdgeLam.Gateway.Training.Strategies;
 
 /// <summary>Which fleet members can take part, on which layers, in which precision.</summary>
@@ -26,14 +28,14 @@ internal static class ParticipantPlanning
     }
 
     /// <summary>LoRA uplinks: FP16 where supported, else INT8 (L-tier), else FP32 (handbook, "Device tiers").</summary>
-    public static TensorPrecision AdapterPrecision(FleetMember member) =>
-        member.Precisions.Contains(TensorPrecision.Float16) ? TensorPrecision.Float16
-        : member.Precisions.Contains(TensorPrecision.Int8) ? TensorPrecision.Int8
-        : TensorPrecision.Float32;
+    public static Precision AdapterPrecision(FleetMember member) =>
+        member.Precisions.Contains(Precision.Fp16) ? Precision.Fp16
+        : member.Precisions.Contains(Precision.Int8) ? Precision.Int8
+        : Precision.Fp32;
 
     /// <summary>Full-model FedAvg is the accuracy reference, so it keeps FP32 wherever the device has it.</summary>
-    public static TensorPrecision FullModelPrecision(FleetMember member) =>
-        member.Precisions.Contains(TensorPrecision.Float32) ? TensorPrecision.Float32 : AdapterPrecision(member);
+    public static Precision FullModelPrecision(FleetMember member) =>
+        member.Precisions.Contains(Precision.Fp32) ? Precision.Fp32 : AdapterPrecision(member);
 
     /// <summary>A device's rank is capped by its projections' smaller dimension; beyond it LoRA adds nothing.</summary>
     public static int CapRank(RoundContext context, IReadOnlyList<int> layers, int rank)
