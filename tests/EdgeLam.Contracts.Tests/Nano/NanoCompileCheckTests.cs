@@ -19,7 +19,7 @@ public sealed class NanoCompileCheckTests : IDisposable
     }
 
     [Fact]
-    public void Device_missing_api_fails_the_build_and_plain_code_builds()
+    public async Task Device_missing_api_fails_the_build_and_plain_code_builds()
     {
         string withMath = WriteProject("WithMath", """
             namespace Probe
@@ -40,12 +40,15 @@ public sealed class NanoCompileCheckTests : IDisposable
             }
             """);
 
-        BuildResult failing = Build(withMath);
+        // Both builds at once: each is mostly process start-up and restore.
+        Task<BuildResult> failingBuild = Task.Run(() => Build(withMath));
+        Task<BuildResult> passingBuild = Task.Run(() => Build(withoutMath));
+        BuildResult failing = await failingBuild;
+        BuildResult passing = await passingBuild;
+
         Assert.NotEqual(0, failing.ExitCode);
         Assert.Contains("error CS0234", failing.Output, StringComparison.Ordinal);
         Assert.Contains("'Math'", failing.Output, StringComparison.Ordinal);
-
-        BuildResult passing = Build(withoutMath);
         Assert.True(passing.ExitCode == 0, "control project failed to build:\n" + passing.Output);
     }
 
