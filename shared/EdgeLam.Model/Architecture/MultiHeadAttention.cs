@@ -6,6 +6,7 @@ namespace EdgeLam.Model.Architecture;
 /// Scaled dot-product attention over all tokens of each image (Vaswani et al. 2017): per head,
 /// softmax(Q·Kᵀ/√headDim)·V. Head h is the contiguous slice [h·headDim, (h+1)·headDim) of ModelDim.
 /// Q, K, V and the output are [images, tokens, ModelDim]; probabilities are [images, heads, tokens, tokens].
+/// Each head is gathered into contiguous [tokens, headDim] blocks so the products run on the blocked kernels.
 /// </summary>
 public static class MultiHeadAttention
 {
@@ -13,26 +14,34 @@ public static class MultiHeadAttention
         ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
         int images, int tokens, int heads, int headDim, Span<float> probabilities, Span<float> output)
     {
-        int modelDim = heads * headDim;
+        int modelDim = heads * headDim, block = tokens * headDim;
         float scale = 1f / MathF.Sqrt(headDim);
-        output[..(images * tokens * modelDim)].Clear();
+        var scratch = new float[4 * block];
+        Span<float> q = scratch.AsSpan(0, block), keyTransposed = scratch.AsSpan(block, block);
+        Span<float> v = scratch.AsSpan(2 * block, block), o = scratch.AsSpan(3 * block, block);
         for (int b = 0; b < images; b++)
         {
             int imageOffset = b * tokens * modelDim;
             for (int h = 0; h < heads; h++)
             {
                 int headOffset = imageOffset + (h * headDim);
+                Gather(query, headOffset, tokens, headDim, modelDim, q);
+                Gather(value, headOffset, tokens, headDim, modelDim, v);
                 for (int t = 0; t < tokens; t++)
                 {
-                    Span<float> row = probabilities.Slice((((b * heads) + h) * tokens + t) * tokens, tokens);
-                    ReadOnlySpan<float> q = query.Slice(headOffset + (t * modelDim), headDim);
-                    for (int s = 0; s < tokens; s++)
-                        row[s] = TensorPrimitives.Dot(q, key.Slice(headOffset + (s * modelDim), headDim)) * scale;
-                    Softmax(row);
-                    Span<float> o = output.Slice(headOffset + (t * modelDim), headDim);
-                    for (int s = 0; s < tokens; s++)
-                        TensorPrimitives.MultiplyAdd(value.Slice(headOffset + (s * modelDim), headDim), row[s], o, o);
+                    for (int d = 0; d < headDim; d++)
+                        keyTransposed[(d * tokens) + t] = key[headOffset + (t * modelDim) + d];
                 }
+                Span<float> p = probabilities.Slice(((b * heads) + h) * tokens * tokens, tokens * tokens);
+                MatrixKernels.Multiply(q, keyTransposed, p, tokens, headDim, tokens);
+                for (int t = 0; t < tokens; t++)
+                {
+                    Span<float> row = p.Slice(t * tokens, tokens);
+                    TensorPrimitives.Multiply(row, scale, row);
+                    Softmax(row);
+                }
+                MatrixKernels.Multiply(p, v, o, tokens, tokens, headDim);
+                Scatter(o, output, headOffset, tokens, headDim, modelDim, accumulate: false);
             }
         }
     }
@@ -43,39 +52,47 @@ public static class MultiHeadAttention
         ReadOnlySpan<float> outputGradient, int images, int tokens, int heads, int headDim,
         Span<float> queryGradient, Span<float> keyGradient, Span<float> valueGradient)
     {
-        int modelDim = heads * headDim;
+        int modelDim = heads * headDim, block = tokens * headDim, square = tokens * tokens;
         float scale = 1f / MathF.Sqrt(headDim);
-        Span<float> scoreGradient = tokens <= 512 ? stackalloc float[tokens] : new float[tokens];
+        var scratch = new float[(7 * block) + square];
+        Span<float> q = scratch.AsSpan(0, block), k = scratch.AsSpan(block, block), valueTransposed = scratch.AsSpan(2 * block, block);
+        Span<float> dOut = scratch.AsSpan(3 * block, block), dQ = scratch.AsSpan(4 * block, block);
+        Span<float> dK = scratch.AsSpan(5 * block, block), dV = scratch.AsSpan(6 * block, block);
+        Span<float> dScores = scratch.AsSpan(7 * block, square);
         for (int b = 0; b < images; b++)
         {
             int imageOffset = b * tokens * modelDim;
             for (int h = 0; h < heads; h++)
             {
                 int headOffset = imageOffset + (h * headDim);
+                Gather(query, headOffset, tokens, headDim, modelDim, q);
+                Gather(key, headOffset, tokens, headDim, modelDim, k);
+                Gather(outputGradient, headOffset, tokens, headDim, modelDim, dOut);
                 for (int t = 0; t < tokens; t++)
                 {
-                    ReadOnlySpan<float> p = probabilities.Slice((((b * heads) + h) * tokens + t) * tokens, tokens);
-                    ReadOnlySpan<float> dOut = outputGradient.Slice(headOffset + (t * modelDim), headDim);
-                    for (int s = 0; s < tokens; s++)
-                    {
-                        int sOffset = headOffset + (s * modelDim);
-                        scoreGradient[s] = TensorPrimitives.Dot(dOut, value.Slice(sOffset, headDim));
-                        Span<float> dV = valueGradient.Slice(sOffset, headDim);
-                        TensorPrimitives.MultiplyAdd(dOut, p[s], dV, dV);
-                    }
-                    // Softmax backward: dS = P ⊙ (dP − Σ P·dP), then the 1/√d scale.
-                    float weighted = TensorPrimitives.Dot(p, scoreGradient);
-                    ReadOnlySpan<float> q = query.Slice(headOffset + (t * modelDim), headDim);
-                    Span<float> dQ = queryGradient.Slice(headOffset + (t * modelDim), headDim);
-                    for (int s = 0; s < tokens; s++)
-                    {
-                        float dScore = p[s] * (scoreGradient[s] - weighted) * scale;
-                        int sOffset = headOffset + (s * modelDim);
-                        TensorPrimitives.MultiplyAdd(key.Slice(sOffset, headDim), dScore, dQ, dQ);
-                        Span<float> dK = keyGradient.Slice(sOffset, headDim);
-                        TensorPrimitives.MultiplyAdd(q, dScore, dK, dK);
-                    }
+                    for (int d = 0; d < headDim; d++)
+                        valueTransposed[(d * tokens) + t] = value[headOffset + (t * modelDim) + d];
                 }
+                ReadOnlySpan<float> p = probabilities.Slice(((b * heads) + h) * square, square);
+                // dP = dO·Vᵀ, dV = Pᵀ·dO
+                MatrixKernels.Multiply(dOut, valueTransposed, dScores, tokens, headDim, tokens);
+                MatrixKernels.MultiplyTransposedA(p, dOut, dV, tokens, tokens, headDim);
+                // Softmax backward: dS = P ⊙ (dP − Σ P·dP), then the 1/√d scale.
+                for (int t = 0; t < tokens; t++)
+                {
+                    ReadOnlySpan<float> pRow = p.Slice(t * tokens, tokens);
+                    Span<float> dRow = dScores.Slice(t * tokens, tokens);
+                    float weighted = TensorPrimitives.Dot(pRow, dRow);
+                    TensorPrimitives.Subtract(dRow, weighted, dRow);
+                    TensorPrimitives.Multiply(dRow, pRow, dRow);
+                    TensorPrimitives.Multiply(dRow, scale, dRow);
+                }
+                // dQ = dS·K, dK = dSᵀ·Q
+                MatrixKernels.Multiply(dScores, k, dQ, tokens, tokens, headDim);
+                MatrixKernels.MultiplyTransposedA(dScores, q, dK, tokens, tokens, headDim);
+                Scatter(dQ, queryGradient, headOffset, tokens, headDim, modelDim, accumulate: true);
+                Scatter(dK, keyGradient, headOffset, tokens, headDim, modelDim, accumulate: true);
+                Scatter(dV, valueGradient, headOffset, tokens, headDim, modelDim, accumulate: true);
             }
         }
     }
@@ -91,5 +108,24 @@ public static class MultiHeadAttention
             sum += values[i];
         }
         TensorPrimitives.Multiply(values, 1f / sum, values);
+    }
+
+    private static void Gather(ReadOnlySpan<float> source, int headOffset, int tokens, int headDim, int modelDim, Span<float> destination)
+    {
+        for (int t = 0; t < tokens; t++)
+            source.Slice(headOffset + (t * modelDim), headDim).CopyTo(destination.Slice(t * headDim, headDim));
+    }
+
+    private static void Scatter(ReadOnlySpan<float> source, Span<float> destination, int headOffset, int tokens, int headDim, int modelDim, bool accumulate)
+    {
+        for (int t = 0; t < tokens; t++)
+        {
+            Span<float> target = destination.Slice(headOffset + (t * modelDim), headDim);
+            ReadOnlySpan<float> row = source.Slice(t * headDim, headDim);
+            if (accumulate)
+                TensorPrimitives.Add(target, row, target);
+            else
+                row.CopyTo(target);
+        }
     }
 }
