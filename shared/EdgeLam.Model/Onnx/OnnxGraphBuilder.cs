@@ -78,7 +78,8 @@ internal sealed class OnnxGraphBuilder
     public string NodeWithOutput(string opType, IReadOnlyList<string> inputs, string output, params AttributeProto[] attributes)
     {
         _names.Add(output);
-        var node = new NodeProto { OpType = opType, Name = FreshName("n_" + opType) };
+        // Node names are optional in ONNX; leaving them out keeps the serialized model to what it computes.
+        var node = new NodeProto { OpType = opType };
         node.Input.AddRange(inputs);
         node.Output.Add(output);
         node.Attribute.AddRange(attributes);

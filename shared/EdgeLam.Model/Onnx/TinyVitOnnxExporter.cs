@@ -184,6 +184,7 @@ public sealed class TinyVitOnnxExporter
         var weight = g.Node("DequantizeLinear",
             [g.AddInt8($"{stem}_weight", weights.Weights, layer.Out, layer.In),
              g.AddFloat($"{stem}_weight_scale", weights.WeightScales, layer.Out),
+             // ORT's QDQ Gemm selector needs the weight zero point present (all zeros: symmetric weights).
              g.AddInt8($"{stem}_weight_zero_point", new sbyte[layer.Out], layer.Out)],
             IntAttribute("axis", 0));
         var biasScales = new float[layer.Out];
