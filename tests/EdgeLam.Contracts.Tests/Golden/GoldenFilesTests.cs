@@ -37,8 +37,8 @@ public sealed class GoldenFilesTests
         Assert.Equal(["f16", "f32", "i32", "i8", "u8"], validFrameDtypes.Order());
         Assert.Equal(["none", "per-channel", "per-tensor"], vectors.Where(v => v.Kind == "frame" && v.Valid).Select(v => v.Quantization!).Distinct().Order());
 
-        string[] messageTypes = typeof(Messages.IWireMessage).Assembly.GetTypes()
-            .Where(type => type.IsClass && type.GetInterfaces().Contains(typeof(Messages.IWireMessage)))
+        string[] messageTypes = typeof(EdgeLam.Contracts.Messages.IWireMessage).Assembly.GetTypes()
+            .Where(type => type.IsClass && type.GetInterfaces().Contains(typeof(EdgeLam.Contracts.Messages.IWireMessage)))
             .Select(type => type.Name).Order().ToArray();
         Assert.Equal(messageTypes, vectors.Where(v => v.Kind == "message" && v.Valid).Select(v => v.Message!).Distinct().Order());
 
