@@ -53,12 +53,13 @@ public sealed class FashionMnistTests : IDisposable
     [Fact]
     public void Truncated_gzip_is_reported_with_the_file_name()
     {
-        byte[] original = File.ReadAllBytes(Path.Combine(FashionMnist.DefaultDirectory, "t10k-labels-idx1-ubyte.gz"));
-        foreach (string name in new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz" })
-            File.Copy(Path.Combine(FashionMnist.DefaultDirectory, name), Path.Combine(_directory, name));
-        File.WriteAllBytes(Path.Combine(_directory, "t10k-labels-idx1-ubyte.gz"), original[..(original.Length / 2)]);
+        byte[] images = Header(0x0803, 60000, 28, 28).Concat(Enumerable.Range(0, 20000).Select(i => (byte)(i * 7))).ToArray();
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+            gzip.Write(images);
+        File.WriteAllBytes(Path.Combine(_directory, "train-images-idx3-ubyte.gz"), compressed.ToArray()[..(int)(compressed.Length / 2)]);
         var error = Assert.Throws<DatasetFileException>(() => FashionMnist.Load(_directory));
-        Assert.EndsWith("t10k-labels-idx1-ubyte.gz", error.FilePath);
+        Assert.EndsWith("train-images-idx3-ubyte.gz", error.FilePath);
         Assert.Contains("dataset-fashion-mnist", error.Message);
     }
 
