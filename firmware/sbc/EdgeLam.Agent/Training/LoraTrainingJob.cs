@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using EdgeLam.Agent.Fleet;
+using EdgeLam.Boards;
+using EdgeLam.Contracts.Messages;
+using EdgeLam.Contracts.Wire;
+using EdgeLam.Model.Architecture;
+using EdgeLam.Model.Data;
+using EdgeLam.Model.Lora;
+using EdgeLam.Model.Training;
+
+namespace EdgeLam.Agent.Training;
+
+/// <summary>What one local training round produced.</summary>
+/// <param name="Update">The update bundle to upload.</param>
+/// <param name="InitialLoss">Loss of the first step (the starting adapter on the first batch).</param>
+/// <param name="ComputeTime">Wall time of the training on this machine.</param>
+/// <param name="ModelledTime">MACs / board throughput when paced; null when not paced.</param>
+public sealed record LoraRoundResult(MessageBundle<LoraUpdateHeader> Update, double InitialLoss, TimeSpan ComputeTime, TimeSpan? ModelledTime);
+
+/// <summary>
+/// One round of local LoRA training (the FedFT-H client step): start from the global adapter the gateway sent
+/// (or A random and B zero, so the first round starts exactly at the base model; Hu et al. 2021, §4.1), train only
+/// the adapters on the device's shard with the base frozen, and package the factors at the assigned precision.
+/// </summary>
+public static class LoraTrainingJob
+{
+    /// <summary>Why <paramref name="assignment"/> cannot run on <paramref name="board"/> with <paramref name="config"/>; null when it can.</summary>
+    public static string? Refusal(TrainingAssignment assignment, BoardProfile board, TinyVitConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        ArgumentNullException.ThrowIfNull(board);
+        ArgumentNullException.ThrowIfNull(config);
+        int maxRank = board.Adaptation.MaxLoraRank.Value;
+        if (assignment.Rank > maxRank)
+            return $"rank {assignment.Rank} exceeds the board's maximum LoRA rank {maxRank}";
+        int badLayer = assignment.Layers.FirstOrDefault(layer => layer >= config.Layers, -1);
+        if (badLayer >= 0)
+            return $"layer {badLayer} does not exist; the base model has layers 0..{config.Layers - 1}";
+        if (board.Adaptation.MaxAdaptedLayerCount is { } maxLayers && assignment.Layers.Count > maxLayers.Value)
+            return $"{assignment.Layers.Count} layers exceed the board's {maxLayers.Value} adaptable layers";
+        NumericPrecision precision = PrecisionMapping.ToBoard(assignment.Precision);
+        if (!board.Supports(precision))
+            return $"precision {WireMessages.EnumName(assignment.Precision)} is not among the board's precisions";
+        return null;
+    }
+
+    /// <summary>Trains one round; <paramref name="globalAdapter"/> is the latest adapter bundle received, or null.</summary>
+    public static async Task<LoraRoundResult> RunAsync(
+        TrainingAssignment assignment, BaseModel baseModel, Dataset shard, TensorBundle? globalAdapter, float loraAlpha,
+        double? pacedMacsPerSecond, int seed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        ArgumentNullException.ThrowIfNull(baseModel);
+        ArgumentNullException.ThrowIfNull(shard);
+        TinyVitConfig config = baseModel.Weights.Config;
+        var adapters = LoraAdapterSet.Create(config, assignment.Rank, loraAlpha, seed, assignment.Layers);
+        if (globalAdapter is not null)
+            LoraFrames.Import(globalAdapter, adapters);
+
+        var model = new TinyVitModel(baseModel.Weights, adapters);
+        int batchSize = Math.Min(assignment.BatchSize, shard.Count);
+        int stepsPerEpoch = Math.Max(1, shard.Count / batchSize);
+        var options = new TrainingOptions
+        {
+            Epochs = (assignment.LocalSteps + stepsPerEpoch - 1) / stepsPerEpoch,
+            MaximumSteps = assignment.LocalSteps,
+            BatchSize = batchSize,
+            LearningRate = (float)assignment.LearningRate,
+            WarmupFraction = 0f,
+            CosineDecay = false,
+            WeightDecay = 0f,
+            Seed = seed,
+        };
+        var stopwatch = Stopwatch.StartNew();
+        TrainingResult result = await Task.Run(() => Trainer.Train(model, shard, options, TrainingMode.LoraOnly, cancellationToken), cancellationToken).ConfigureAwait(false);
+        stopwatch.Stop();
+        TimeSpan? modelled = null;
+        if (pacedMacsPerSecond is { } macsPerSecond)
+        {
+            long macs = result.Samples * ComputeCost.TrainingMacsPerImage(config);
+            modelled = ThroughputPacer.ModelledTime(macs, macsPerSecond);
+            await ThroughputPacer.PaceAsync(macs, macsPerSecond, stopwatch.Elapsed, cancellationToken).ConfigureAwait(false);
+        }
+
+        var header = new LoraUpdateHeader
+        {
+            Round = assignment.Round,
+            Rank = assignment.Rank,
+            Layers = assignment.Layers.ToArray(),
+            Precision = assignment.Precision,
+            SampleCount = (int)Math.Clamp(result.Samples, 1, 10_000_000),
+            LocalSteps = result.Steps,
+            TrainingLoss = TailMean(result.LossHistory),
+            BaseModelId = baseModel.Id,
+        };
+        var update = MessageBundle<LoraUpdateHeader>.Create(header, LoraFrames.ToFrames(adapters, assignment.Precision));
+        return new LoraRoundResult(update, result.LossHistory[0], stopwatch.Elapsed, modelled);
+    }
+
+    /// <summary>Mean loss over the last quarter of the steps (at least one, at most ten), the figure the header reports.</summary>
+    public static double TailMean(IReadOnlyList<double> losses)
+    {
+        ArgumentNullException.ThrowIfNull(losses);
+        int count = Math.Clamp(losses.Count / 4, 1, 10);
+        return losses.Skip(losses.Count - count).Average();
+    }
+}
+
+/// <summary>Maps contract precisions onto board profile precisions.</summary>
+public static class PrecisionMapping
+{
+    /// <summary>The board precision a contract precision needs (pruned INT8 runs on INT8 hardware).</summary>
+    public static NumericPrecision ToBoard(Precision precision) => precision switch
+    {
+        Precision.Fp32 => NumericPrecision.Fp32,
+        Precision.Fp16 => NumericPrecision.Fp16,
+        Precision.Int8 or Precision.PrunedInt8 => NumericPrecision.Int8,
+        _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "Unknown precision."),
+    };
+
+    /// <summary>The contract precisions a board can run: its own, plus pruned INT8 where it runs INT8.</summary>
+    public static IReadOnlyList<Precision> ToContract(IEnumerable<NumericPrecision> precisions)
+    {
+        ArgumentNullException.ThrowIfNull(precisions);
+        var result = new List<Precision>();
+        foreach (NumericPrecision precision in precisions)
+        {
+            result.Add(precision switch
+            {
+                NumericPrecision.Fp32 => Precision.Fp32,
+                NumericPrecision.Fp16 => Precision.Fp16,
+                _ => Precision.Int8,
+            });
+        }
+
+        if (result.Contains(Precision.Int8)) result.Add(Precision.PrunedInt8);
+        return result.Distinct().ToArray();
+    }
+}
