@@ -1,1 +1,0 @@
-namespace EdgeLam.Firmware.Emulator;
