@@ -47,12 +47,12 @@ public static class PortableMath
         return ScaleByPowerOfTwo(sum, (int)k);
     }
 
-    /// <summary>Error function to about 1e-12 absolute: Maclaurin series below 3, asymptotic erfc expansion above (A&amp;S 7.1.5, 7.1.23).</summary>
+    /// <summary>Error function to about 1e-12 absolute: Maclaurin series below 2.5, the erfc continued fraction above (A&amp;S 7.1.5, 7.1.14).</summary>
     public static double Erf(double x)
     {
         double z = Abs(x);
         double result;
-        if (z < 3)
+        if (z < 2.5)
         {
             // erf z = 2/√π Σ (−1)^n z^(2n+1) / (n! (2n+1)).
             double zz = z * z;
@@ -73,10 +73,14 @@ public static class PortableMath
         }
         else if (z < 6)
         {
-            // erfc z ≈ e^(−z²)/(z√π) · (1 − 1/(2z²) + 3/(2z²)² − 15/(2z²)³ + 105/(2z²)⁴).
-            double inverseTwoZz = 1 / (2 * z * z);
-            double series = 1 + (inverseTwoZz * (-1 + (inverseTwoZz * (3 + (inverseTwoZz * (-15 + (inverseTwoZz * 105)))))));
-            result = 1 - (Exp(-z * z) * OneOverSquareRootOfPi / z * series);
+            // erfc z = e^(−z²)/√π · 1/(z + (1/2)/(z + 1/(z + (3/2)/(z + 2/(z + ...))))), evaluated from the tail.
+            double tail = z;
+            for (int k = 160; k >= 1; k--)
+            {
+                tail = z + (k * 0.5 / tail);
+            }
+
+            result = 1 - (Exp(-z * z) * OneOverSquareRootOfPi / tail);
         }
         else
         {
