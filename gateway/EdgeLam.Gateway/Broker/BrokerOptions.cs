@@ -31,6 +31,9 @@ public sealed class BrokerOptions
 
     public string? CertificatePassword { get; set; }
 
+    /// <summary>Accept a self-signed broker certificate (development only).</summary>
+    public bool AllowUntrustedCertificates { get; set; }
+
     /// <summary>The gateway's own MQTT identity. Its password is stored hashed in the credential store.</summary>
     [Required, RegularExpression("^[A-Za-z0-9_.-]{1,64}$")]
     public string GatewayUser { get; set; } = "gateway";

@@ -1,0 +1,40 @@
+using EdgeLam.Gateway.Broker;
+using EdgeLam.Gateway.Fleet;
+using EdgeLam.Gateway.Messaging;
+using EdgeLam.Gateway.Persistence;
+using EdgeLam.Gateway.Training;
+using EdgeLam.Gateway.Training.Rounds;
+using EdgeLam.Model.Architecture;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace EdgeLam.Gateway.Hosting;
+
+public static class GatewayServiceCollectionExtensions
+{
+    /// <summary>Registers the gateway's rooms and binds and validates their options at start.</summary>
+    public static IServiceCollection AddEdgeLamGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<BrokerOptions>().Bind(configuration.GetSection(BrokerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TrainingOptions>().Bind(configuration.GetSection(TrainingOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new CredentialStore(sp.GetRequiredService<IOptions<BrokerOptions>>().Value.CredentialsPath));
+        services.AddSingleton(sp => new GatewayStore(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.DatabasePath));
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            return AdapterLayout.ForTinyVit(new TinyVitConfig(ModelDim: o.ModelDim, Layers: o.ModelLayers, Heads: o.Heads, MlpDim: o.MlpDim));
+        });
+        services.AddSingleton<EmbeddedBroker>();
+        services.AddSingleton<GatewayMqttClient>();
+        services.AddSingleton<RejectionPublisher>();
+        services.AddSingleton<DeviceRegistry>();
+        services.AddSingleton<TrainingCoordinator>();
+        services.AddSingleton<GatewayRuntime>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayRuntime>());
+        return services;
+    }
+}

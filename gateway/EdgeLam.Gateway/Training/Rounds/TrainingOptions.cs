@@ -1,0 +1,44 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EdgeLam.Gateway.Training.Rounds;
+
+/// <summary>Bound from the "Training" section of appsettings.json.</summary>
+public sealed class TrainingOptions
+{
+    public const string Section = "Training";
+
+    /// <summary>How long a round waits for updates before aggregating what arrived.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RoundTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Fraction of assigned devices whose updates a round needs to be aggregated.</summary>
+    [Range(0.0, 1.0)]
+    public double Quorum { get; set; } = 0.5;
+
+    [Range(1, 100_000)]
+    public int LocalSteps { get; set; } = 20;
+
+    [Range(1, 4096)]
+    public int BatchSize { get; set; } = 32;
+
+    [Range(1e-6, 1.0)]
+    public double LearningRate { get; set; } = 2e-3;
+
+    [Range(0.1, 1024)]
+    public float LoraAlpha { get; set; } = 16f;
+
+    /// <summary>Seed of the Dirichlet split the devices draw their shards from.</summary>
+    public long PartitionSeed { get; set; } = 42;
+
+    [Range(1, 100_000)]
+    public int PartitionCount { get; set; } = 8;
+
+    [Range(0.001, 1000)]
+    public double DirichletAlpha { get; set; } = 0.5;
+
+    /// <summary>Id of the frozen base model the adapters belong to.</summary>
+    [Required, RegularExpression("^[A-Za-z0-9_.-]{1,64}$")]
+    public string BaseModelId { get; set; } = "tinyvit-base";
+
+    public int Seed { get; set; } = 1234;
+}
