@@ -46,6 +46,22 @@ public sealed class EncoderBlockActivations
     public float[] Fc1Output { get; }
     public float[] GeluOutput { get; }
     internal float[] ProjectionScratch { get; }
+    internal BackwardBuffers Backward => _backward ??= new BackwardBuffers(ProjectionScratch.Length, GeluOutput.Length);
+    private BackwardBuffers? _backward;
+
+    /// <summary>Gradient buffers reused by every backward pass through this block (large arrays are not reallocated per step).</summary>
+    internal sealed class BackwardBuffers(int tokenValues, int hiddenValues)
+    {
+        public float[] Residual { get; } = new float[tokenValues];
+        public float[] Gelu { get; } = new float[hiddenValues];
+        public float[] Fc1 { get; } = new float[hiddenValues];
+        public float[] Ln2 { get; } = new float[tokenValues];
+        public float[] Attention { get; } = new float[tokenValues];
+        public float[] Query { get; } = new float[tokenValues];
+        public float[] Key { get; } = new float[tokenValues];
+        public float[] Value { get; } = new float[tokenValues];
+        public float[] Ln1 { get; } = new float[tokenValues];
+    }
     /// <summary>Per projection (q, k, v, o, fc1, fc2), input·Aᵀ of its LoRA adapter [rows, rank].</summary>
     public float[][] LowRank { get; }
 }
@@ -89,29 +105,38 @@ public static class EncoderBlock
         EncoderBlockWeights? weightGradient, LoraAdapterSet? adapterGradient)
     {
         int rows = images * config.Tokens, dim = config.ModelDim, mlp = config.MlpDim;
-        var residualGradient = outputGradient[..(rows * dim)].ToArray();
+        EncoderBlockActivations.BackwardBuffers buffers = activations.Backward;
+        Span<float> residualGradient = buffers.Residual.AsSpan(0, rows * dim);
+        outputGradient[..(rows * dim)].CopyTo(residualGradient);
 
-        var geluGradient = new float[rows * mlp];
+        Span<float> geluGradient = Cleared(buffers.Gelu, rows * mlp);
         ProjectBackward(weights.Fc2, adapters?.Find(layer, Fc2), adapterGradient?.Find(layer, Fc2), activations.GeluOutput, activations.LowRank[Fc2], outputGradient, rows, geluGradient, weightGradient?.Fc2);
-        var fc1Gradient = new float[rows * mlp];
+        Span<float> fc1Gradient = buffers.Fc1.AsSpan(0, rows * mlp);
         Gelu.Backward(activations.Fc1Output.AsSpan(0, rows * mlp), geluGradient, fc1Gradient);
-        var ln2Gradient = new float[rows * dim];
+        Span<float> ln2Gradient = Cleared(buffers.Ln2, rows * dim);
         ProjectBackward(weights.Fc1, adapters?.Find(layer, Fc1), adapterGradient?.Find(layer, Fc1), activations.Ln2Output, activations.LowRank[Fc1], fc1Gradient, rows, ln2Gradient, weightGradient?.Fc1);
         LayerNormOperator.Backward(weights.Ln2, activations.Ln2Normalized, activations.Ln2InverseStdDev, ln2Gradient, rows, residualGradient, weightGradient?.Ln2);
 
-        var attentionGradient = new float[rows * dim];
+        Span<float> attentionGradient = Cleared(buffers.Attention, rows * dim);
         ProjectBackward(weights.Output, adapters?.Find(layer, O), adapterGradient?.Find(layer, O), activations.AttentionOutput, activations.LowRank[O], residualGradient, rows, attentionGradient, weightGradient?.Output);
-        var queryGradient = new float[rows * dim];
-        var keyGradient = new float[rows * dim];
-        var valueGradient = new float[rows * dim];
+        Span<float> queryGradient = Cleared(buffers.Query, rows * dim);
+        Span<float> keyGradient = Cleared(buffers.Key, rows * dim);
+        Span<float> valueGradient = Cleared(buffers.Value, rows * dim);
         MultiHeadAttention.Backward(activations.Query, activations.Key, activations.Value, activations.Probabilities, attentionGradient, images, config.Tokens, config.Heads, config.HeadDim, queryGradient, keyGradient, valueGradient);
-        var ln1Gradient = new float[rows * dim];
+        Span<float> ln1Gradient = Cleared(buffers.Ln1, rows * dim);
         ProjectBackward(weights.Query, adapters?.Find(layer, Q), adapterGradient?.Find(layer, Q), activations.Ln1Output, activations.LowRank[Q], queryGradient, rows, ln1Gradient, weightGradient?.Query);
         ProjectBackward(weights.Key, adapters?.Find(layer, K), adapterGradient?.Find(layer, K), activations.Ln1Output, activations.LowRank[K], keyGradient, rows, ln1Gradient, weightGradient?.Key);
         ProjectBackward(weights.Value, adapters?.Find(layer, V), adapterGradient?.Find(layer, V), activations.Ln1Output, activations.LowRank[V], valueGradient, rows, ln1Gradient, weightGradient?.Value);
 
         residualGradient.CopyTo(inputGradient);
         LayerNormOperator.Backward(weights.Ln1, activations.Ln1Normalized, activations.Ln1InverseStdDev, ln1Gradient, rows, inputGradient, weightGradient?.Ln1);
+    }
+
+    private static Span<float> Cleared(float[] buffer, int length)
+    {
+        Span<float> span = buffer.AsSpan(0, length);
+        span.Clear();
+        return span;
     }
 
     private static void Project(LinearWeights linear, LoraAdapter? adapter, ReadOnlySpan<float> input, int rows, Span<float> output, Span<float> lowRank)

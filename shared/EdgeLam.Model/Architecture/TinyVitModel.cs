@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using EdgeLam.Model.Data;
 using EdgeLam.Model.Lora;
 
@@ -13,6 +14,8 @@ public sealed class TinyVitModel
 {
     public const int ImagesPerGroup = 16;
     private LoraAdapterSet? _adapters;
+    // Forward buffers are large; reusing them keeps inference off the large-object heap.
+    private readonly ConcurrentBag<TinyVitActivations> _activationPool = [];
 
     public TinyVitModel(TinyVitWeights weights, LoraAdapterSet? adapters = null)
     {
@@ -46,9 +49,10 @@ public sealed class TinyVitModel
         var logits = new float[batch * Config.Classes];
         ForEachGroup(batch, (start, count) =>
         {
-            TinyVitActivations activations = NewActivations(count);
+            TinyVitActivations activations = RentActivations();
             ForwardGroup(pixels.Span.Slice(start * Config.PixelsPerImage, count * Config.PixelsPerImage), count, activations);
             activations.Logits.AsSpan(0, count * Config.Classes).CopyTo(logits.AsSpan(start * Config.Classes));
+            _activationPool.Add(activations);
         });
         return logits;
     }
@@ -77,8 +81,9 @@ public sealed class TinyVitModel
         var output = new float[batch * tokenValues];
         ForEachGroup(batch, (start, count) =>
         {
-            var activations = new EncoderBlockActivations(Config, count, Adapters?.Rank ?? 0);
-            EncoderBlock.Forward(Config, Weights.Blocks[layer], Adapters, layer, tokens.Span.Slice(start * tokenValues, count * tokenValues), count, output.AsSpan(start * tokenValues, count * tokenValues), activations);
+            TinyVitActivations activations = RentActivations();
+            EncoderBlock.Forward(Config, Weights.Blocks[layer], Adapters, layer, tokens.Span.Slice(start * tokenValues, count * tokenValues), count, output.AsSpan(start * tokenValues, count * tokenValues), activations.Blocks[layer]);
+            _activationPool.Add(activations);
         });
         return output;
     }
@@ -91,8 +96,9 @@ public sealed class TinyVitModel
         var logits = new float[batch * Config.Classes];
         ForEachGroup(batch, (start, count) =>
         {
-            var activations = new ClassifierHeadActivations(Config, count);
-            ClassifierHead.Forward(Weights, tokens.Span.Slice(start * tokenValues, count * tokenValues), count, logits.AsSpan(start * Config.Classes, count * Config.Classes), activations);
+            TinyVitActivations activations = RentActivations();
+            ClassifierHead.Forward(Weights, tokens.Span.Slice(start * tokenValues, count * tokenValues), count, logits.AsSpan(start * Config.Classes, count * Config.Classes), activations.Head);
+            _activationPool.Add(activations);
         });
         return logits;
     }
@@ -135,6 +141,17 @@ public sealed class TinyVitModel
         for (int layer = 0; layer < Config.Layers; layer++)
             EncoderBlock.Forward(Config, Weights.Blocks[layer], Adapters, layer, activations.BlockInputs[layer], images, activations.BlockInputs[layer + 1], activations.Blocks[layer]);
         ClassifierHead.Forward(Weights, activations.BlockInputs[Config.Layers], images, activations.Logits, activations.Head);
+    }
+
+    private TinyVitActivations RentActivations()
+    {
+        int rank = Adapters?.Rank ?? 0;
+        while (_activationPool.TryTake(out TinyVitActivations? pooled))
+        {
+            if (pooled.LoraRank == rank)
+                return pooled;
+        }
+        return NewActivations(ImagesPerGroup);
     }
 
     public static int[] ArgMax(float[] logits, int batch, int classes)

@@ -10,7 +10,7 @@ public sealed record PretrainingBudget
 {
     /// <summary>Images of the public slice (first images of the seeded shuffle of the training set).</summary>
     public int PublicImages { get; init; } = 6000;
-    public int Epochs { get; init; } = 6;
+    public int Epochs { get; init; } = 4;
     public int BatchSize { get; init; } = 64;
     public float LearningRate { get; init; } = 3e-3f;
     public float WeightDecay { get; init; } = 0.05f;
