@@ -2,7 +2,7 @@ namespace EdgeLam.Firmware.Kernels;
 
 /// <summary>
 /// Optimized structured-sparse int8 fully connected kernel: at Prepare the kept blocks are packed contiguously per
-/// output channel (a block-CSR layout: per channel a range of block entries, per entry the input start and length),
+/// output channel (a block-CSR layout: per channel a range of entries, each a run of adjacent kept blocks with its input start and length),
 /// the input zero point is folded into the bias over the kept weights only, and fully pruned channels cost nothing
 /// but their bias. Work and weight memory scale with the kept fraction; results equal the dense kernels' exactly.
 /// </summary>
@@ -67,17 +67,25 @@ public sealed class OptimizedSparseInt8LinearKernel : Int8LinearKernelBase
 
                 int start = mask.BlockStart(block);
                 int end = mask.BlockEnd(block);
-                entryInputStart[entry] = start;
-                entryLength[entry] = end - start;
-                entryWeightStart[entry] = packed;
+                if (block > 0 && mask.IsKept(c, block - 1))
+                {
+                    // Adjacent kept blocks form one run: fewer entries, longer unrolled loops.
+                    entryLength[entry - 1] += end - start;
+                }
+                else
+                {
+                    entryInputStart[entry] = start;
+                    entryLength[entry] = end - start;
+                    entryWeightStart[entry] = packed;
+                    entry++;
+                }
+
                 for (int k = start; k < end; k++)
                 {
                     sbyte value = weights.Weights[(c * weights.In) + k];
                     packedWeights[packed++] = value;
                     keptSum += value;
                 }
-
-                entry++;
             }
 
             foldedBias[c] = weights.Bias[c] - (InputZeroPoint * keptSum);
