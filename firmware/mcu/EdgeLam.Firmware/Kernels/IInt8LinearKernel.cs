@@ -6,7 +6,10 @@ namespace EdgeLam.Firmware.Kernels;
 /// An int8 fully connected kernel with the TensorFlow Lite Micro lifecycle: Prepare validates the layer and
 /// precomputes everything (requantization multipliers, folded bias, packed weights, scratch), Eval is the
 /// allocation-free hot path over rows of int8 activations [rows, In] → [rows, Out]. Every implementation gives
-/// bit-identical results (checked by KernelConformanceTests).
+/// bit-identical results (checked by KernelConformanceTests). With <see cref="RequantizationMode.OnnxRuntimeCompatible"/>
+/// the output equals ONNX Runtime's CPU QLinearMatMul (no bias) and com.microsoft QGemm (int32 bias, transB=1) byte for
+/// byte, per-tensor or per-column weight scales (see <see cref="OnnxRuntimeCompatibleRequantizer"/>); with
+/// <see cref="RequantizationMode.FixedPoint"/> it is TFLite / CMSIS-NN's gemmlowp requantization.
 /// </summary>
 public interface IInt8LinearKernel
 {
