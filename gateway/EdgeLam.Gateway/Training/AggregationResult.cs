@@ -43,22 +43,3 @@ public sealed record AggregationResult(
     IReadOnlyList<RejectedReply> Rejected,
     AggregationMetrics Metrics,
     string Summary);
-
-/// <summary>
-/// A federated training strategy (after Flower's Strategy: configure_train / aggregate_train).
-/// Implementations hold no per-run state; everything comes in through <see cref="RoundContext"/>.
-/// </summary>
-public interface IFederatedStrategy
-{
-    /// <summary>Stable name used in configuration and results (e.g. "fedft_h").</summary>
-    string Name { get; }
-
-    /// <summary>Chooses the round's participants and what each one trains and starts from.</summary>
-    IReadOnlyList<TrainingInstruction> ConfigureTrain(RoundContext context, IReadOnlyList<FleetMember> participants);
-
-    /// <summary>
-    /// Combines the replies into a new global state and per-device downlinks. Failures are counted,
-    /// malformed replies (wrong shape, NaN/infinity) are rejected with a reason; never throws for bad replies.
-    /// </summary>
-    AggregationResult AggregateTrain(RoundContext context, IReadOnlyList<TrainingReply> replies, IReadOnlyList<TrainingFailure> failures);
-}

@@ -46,14 +46,15 @@ public class StrategyTests
     }
 
     [Fact]
-    public void Planning_skips_devices_without_examples_rank_or_layers_and_duplicate_ids()
+    public void Planning_skips_devices_without_rank_or_layers_and_duplicate_ids()
     {
         var fleet = new[]
         {
             Jetson(), Jetson(), RaspberryPi(examples: 0), Esp32() with { MaxRank = 0 }, Esp32("esp32-2") with { AdaptableLayers = [7] },
         };
         var instructions = new FedFtHStrategy().ConfigureTrain(Context(), fleet);
-        Assert.Equal(["jetson-1"], instructions.Select(i => i.DeviceId));
+        // An unknown example count (0) does not exclude a device: replies carry the count that weighs them.
+        Assert.Equal(["jetson-1", "pi-1"], instructions.Select(i => i.DeviceId));
     }
 
     [Fact]

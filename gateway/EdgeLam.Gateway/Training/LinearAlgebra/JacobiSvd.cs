@@ -36,6 +36,9 @@ public static class JacobiSvd
 {
     private const int MaximumSweeps = 60;
 
+    /// <summary>IEEE binary64 unit roundoff (2⁻⁵²); not <see cref="double.Epsilon"/>, which is the smallest subnormal.</summary>
+    private const double MachineEpsilon = 2.220446049250313e-16;
+
     public static SingularValueDecomposition Decompose(Matrix matrix)
     {
         if (matrix.Rows < matrix.Columns)
@@ -64,6 +67,13 @@ public static class JacobiSvd
             right[j][j] = 1;
         }
 
+        // Columns count as orthogonal once |cos| is below the rounding level of an m-term dot product
+        // (Demmel & Veselić 1992); a stricter test never passes and only burns sweeps.
+        var tolerance = Math.Max(m, 1) * MachineEpsilon;
+        // Columns of a rank-deficient input shrink to rounding noise; rotating noise against signal only
+        // re-pollutes it and would never converge, so columns below this squared norm are left alone.
+        var frobeniusSquared = matrix.Values.Sum(v => v * v);
+        var negligibleSquared = 1e-28 * frobeniusSquared;
         for (var sweep = 0; sweep < MaximumSweeps; sweep++)
         {
             var rotated = false;
@@ -74,7 +84,8 @@ public static class JacobiSvd
                     var alpha = Dot(columns[p], columns[p]);
                     var beta = Dot(columns[q], columns[q]);
                     var gamma = Dot(columns[p], columns[q]);
-                    if (gamma == 0 || Math.Abs(gamma) <= 1e-15 * Math.Sqrt(alpha * beta))
+                    if (gamma == 0 || alpha <= negligibleSquared || beta <= negligibleSquared
+                        || Math.Abs(gamma) <= tolerance * Math.Sqrt(alpha * beta))
                         continue;
                     rotated = true;
                     // Rotation angle that zeroes the (p, q) entry of the Gram matrix (Rutishauser's formula).

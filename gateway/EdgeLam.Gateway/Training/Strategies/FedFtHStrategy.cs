@@ -22,8 +22,11 @@ public sealed class FedFtHStrategy : LoraFederatedStrategy
         return RankRefactorization.ToExactProduct(ProductAggregation.StackedDecomposition(terms));
     }
 
-    protected override LoraFactors ProjectToDevice(RoundContext context, LoraFactors global, int rank, Random freshDirections) =>
-        RankRefactorization.ToFactors(RankRefactorization.Decompose(global), rank, context.Hyperparameters.LoraAlpha / rank, freshDirections);
+    protected override Func<int, Random, LoraFactors> DownlinkProjector(RoundContext context, LoraFactors global)
+    {
+        var svd = RankRefactorization.Decompose(global);
+        return (rank, freshDirections) => RankRefactorization.ToFactors(svd, rank, context.Hyperparameters.LoraAlpha / rank, freshDirections);
+    }
 }
 
 /// <summary>
@@ -53,7 +56,10 @@ public sealed class UniformLoraStrategy : LoraFederatedStrategy
         return new LoraFactors(rank, projection.InFeatures, projection.OutFeatures, a, b, context.Hyperparameters.LoraAlpha / rank);
     }
 
-    protected override LoraFactors ProjectToDevice(RoundContext context, LoraFactors global, int rank, Random freshDirections)
+    protected override Func<int, Random, LoraFactors> DownlinkProjector(RoundContext context, LoraFactors global) =>
+        (rank, freshDirections) => Resize(context, global, rank, freshDirections);
+
+    private static LoraFactors Resize(RoundContext context, LoraFactors global, int rank, Random freshDirections)
     {
         var resized = FactorAveraging.Resize(global, rank, freshDirections);
         var scale = context.Hyperparameters.LoraAlpha / rank;
@@ -86,6 +92,6 @@ public sealed class ZeroPaddedLoraStrategy : LoraFederatedStrategy
         return new LoraFactors(maximumRank, projection.InFeatures, projection.OutFeatures, a, b, context.Hyperparameters.LoraAlpha / maximumRank);
     }
 
-    protected override LoraFactors ProjectToDevice(RoundContext context, LoraFactors global, int rank, Random freshDirections) =>
-        FactorAveraging.Resize(global, rank, freshDirections) with { Scale = context.Hyperparameters.LoraAlpha / rank };
+    protected override Func<int, Random, LoraFactors> DownlinkProjector(RoundContext context, LoraFactors global) =>
+        (rank, freshDirections) => FactorAveraging.Resize(global, rank, freshDirections) with { Scale = context.Hyperparameters.LoraAlpha / rank };
 }

@@ -16,6 +16,7 @@ public sealed class FullFedAvgStrategy : IFederatedStrategy
     public IReadOnlyList<TrainingInstruction> ConfigureTrain(RoundContext context, IReadOnlyList<FleetMember> participants)
     {
         ArgumentNullException.ThrowIfNull(context);
+        context.Validate();
         ArgumentNullException.ThrowIfNull(participants);
         var hyper = context.Hyperparameters;
         var start = ModelParameters.FromFullWeights(context.Global.Parameters.FullWeights);
@@ -29,6 +30,7 @@ public sealed class FullFedAvgStrategy : IFederatedStrategy
     public AggregationResult AggregateTrain(RoundContext context, IReadOnlyList<TrainingReply> replies, IReadOnlyList<TrainingFailure> failures)
     {
         ArgumentNullException.ThrowIfNull(context);
+        context.Validate();
         replies ??= [];
         failures ??= [];
         var (accepted, rejected) = ReplyScreening.ScreenFullWeights(context, replies);

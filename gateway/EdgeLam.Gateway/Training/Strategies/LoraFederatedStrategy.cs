@@ -18,8 +18,11 @@ public abstract class LoraFederatedStrategy : IFederatedStrategy
     /// <summary>New global factors of one projection from the devices that trained it (at least one).</summary>
     protected abstract LoraFactors AggregateProjection(RoundContext context, AdaptedProjection projection, IReadOnlyList<WeightedFactors> contributions);
 
-    /// <summary>The global factors of one projection as a device of <paramref name="rank"/> receives them.</summary>
-    protected abstract LoraFactors ProjectToDevice(RoundContext context, LoraFactors global, int rank, Random freshDirections);
+    /// <summary>
+    /// A function giving the global factors of one projection as a device of a given rank receives them;
+    /// any decomposition it needs is done once here and shared by every device of the call.
+    /// </summary>
+    protected abstract Func<int, Random, LoraFactors> DownlinkProjector(RoundContext context, LoraFactors global);
 
     /// <summary>Strategy-specific reason to reject an otherwise well-formed reply, or null.</summary>
     protected virtual string? RejectionReason(TrainingReply reply, IReadOnlyList<TrainingReply> wellFormed) => null;
@@ -27,11 +30,14 @@ public abstract class LoraFederatedStrategy : IFederatedStrategy
     public IReadOnlyList<TrainingInstruction> ConfigureTrain(RoundContext context, IReadOnlyList<FleetMember> participants)
     {
         ArgumentNullException.ThrowIfNull(context);
+        context.Validate();
         ArgumentNullException.ThrowIfNull(participants);
         var eligible = ParticipantPlanning.Eligible(context, participants, requiresRank: true);
         var members = eligible.Select(e => e.Member).ToArray();
         var hyper = context.Hyperparameters;
         var instructions = new List<TrainingInstruction>(eligible.Count);
+        var projectors = context.Global.Parameters.Adapters.ToDictionary(
+            entry => entry.Key, entry => new Lazy<Func<int, Random, LoraFactors>>(() => DownlinkProjector(context, entry.Value)), StringComparer.Ordinal);
         foreach (var (member, layers) in eligible)
         {
             var rank = ParticipantPlanning.CapRank(context, layers, RankFor(member, members));
@@ -39,8 +45,8 @@ public abstract class LoraFederatedStrategy : IFederatedStrategy
             foreach (var projection in context.Layout.ProjectionsOfLayers(layers))
             {
                 var random = DeterministicRandom.For(hyper.Seed, context.RoundNumber, member.DeviceId, projection.Name);
-                start[projection.Name] = context.Global.Parameters.Adapters.TryGetValue(projection.Name, out var global)
-                    ? ProjectToDevice(context, global, rank, random)
+                start[projection.Name] = projectors.TryGetValue(projection.Name, out var projector)
+                    ? projector.Value(rank, random)
                     : AdapterInitialization.Fresh(projection, rank, hyper.LoraAlpha / rank, random);
             }
             instructions.Add(new TrainingInstruction(
@@ -53,6 +59,7 @@ public abstract class LoraFederatedStrategy : IFederatedStrategy
     public AggregationResult AggregateTrain(RoundContext context, IReadOnlyList<TrainingReply> replies, IReadOnlyList<TrainingFailure> failures)
     {
         ArgumentNullException.ThrowIfNull(context);
+        context.Validate();
         replies ??= [];
         failures ??= [];
         var (wellFormed, rejected) = ReplyScreening.ScreenAdapters(context, replies);
@@ -85,14 +92,16 @@ public abstract class LoraFederatedStrategy : IFederatedStrategy
 
         var hyper = context.Hyperparameters;
         var downlinks = new List<DeviceDownlink>(accepted.Count);
+        var downlinkProjectors = contributorCounts.Keys.ToDictionary(name => name, name => DownlinkProjector(context, adapters[name]), StringComparer.Ordinal);
         var downlinkByRank = new Dictionary<(string Projection, int Rank), LoraFactors>();
         foreach (var reply in accepted)
         {
             var parameters = new Dictionary<string, LoraFactors>(StringComparer.Ordinal);
             foreach (var (name, trained) in reply.Trained.Adapters)
             {
+                // Seeded as the next round's planning is, so the downlink equals the device's next starting point.
                 var random = DeterministicRandom.For(hyper.Seed, context.RoundNumber + 1, reply.DeviceId, name);
-                parameters[name] = ProjectToDevice(context, adapters[name], trained.Rank, random);
+                parameters[name] = downlinkProjectors[name](trained.Rank, random);
                 downlinkByRank.TryAdd((name, trained.Rank), parameters[name]);
             }
             downlinks.Add(new DeviceDownlink(reply.DeviceId, reply.Trained.Adapters.Values.Max(f => f.Rank), ModelParameters.FromAdapters(parameters)));

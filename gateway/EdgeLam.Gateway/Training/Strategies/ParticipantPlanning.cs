@@ -5,7 +5,7 @@ namespace EdgeLam.Gateway.Training.Strategies;
 /// <summary>Which fleet members can take part, on which layers, in which precision.</summary>
 internal static class ParticipantPlanning
 {
-    /// <summary>Members with examples, a usable rank (when LoRA) and at least one adaptable layer; first entry per device id wins.</summary>
+    /// <summary>Members with a usable rank (when LoRA) and at least one adaptable layer; first entry per device id wins.</summary>
     public static IReadOnlyList<(FleetMember Member, IReadOnlyList<int> Layers)> Eligible(
         RoundContext context, IReadOnlyList<FleetMember> participants, bool requiresRank)
     {
@@ -15,7 +15,7 @@ internal static class ParticipantPlanning
         {
             if (member is null || string.IsNullOrWhiteSpace(member.DeviceId) || !seen.Add(member.DeviceId))
                 continue;
-            if (member.ExampleCount <= 0 || (requiresRank && member.MaxRank < 1))
+            if (member.ExampleCount < 0 || (requiresRank && member.MaxRank < 1))
                 continue;
             var layers = member.AdaptableLayers is null
                 ? context.Layout.Layers
