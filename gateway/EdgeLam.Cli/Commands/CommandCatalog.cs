@@ -7,6 +7,7 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return GatewayCommand.Create();
         yield return BenchCommand.Create();
     }
 }

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using EdgeLam.Gateway.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace EdgeLam.Cli.Commands;
+
+/// <summary>`edgelam gateway`: runs the edge server (broker, registry, training, inference) until stopped.</summary>
+internal static class GatewayCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<FileInfo?>("--config") { Description = "An extra appsettings file layered over the defaults" };
+        var port = new Option<int?>("--port") { Description = "MQTT port of the embedded broker (Broker:Port)" };
+        var command = new Command("gateway", "Run the gateway: embedded MQTT broker, device registry, training rounds, inference") { config, port };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var overrides = new List<string>();
+            if (parse.GetValue(port) is { } p) overrides.Add($"--Broker:Port={p}");
+            using var host = BuildHost(parse.GetValue(config), overrides.ToArray());
+            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+
+    public static IHost BuildHost(FileInfo? extraConfig, string[] overrides)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = overrides,
+            ContentRootPath = Directory.GetCurrentDirectory(),
+        });
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+        {
+            Path = Path.Combine(AppContext.BaseDirectory, "appsettings.json"),
+            Optional = false,
+        });
+        if (extraConfig is not null) builder.Configuration.AddJsonFile(extraConfig.FullName, optional: false);
+        builder.Configuration.AddCommandLine(overrides);
+        builder.Services.AddSystemd();
+        builder.Services.AddEdgeLamGateway(builder.Configuration);
+        return builder.Build();
+    }
+}
