@@ -1,3 +1,4 @@
+using CsCheck;
 using EdgeLam.Contracts.Messages;
 using EdgeLam.Gateway.Training;
 using EdgeLam.Gateway.Training.LinearAlgebra;
@@ -292,5 +293,32 @@ public class StrategyTests
     {
         var error = Assert.Throws<ArgumentException>(() => StrategyCatalog.Create("fedprox"));
         Assert.Contains("Unknown training strategy 'fedprox'; known: full_fedavg, fedlora_uniform, fedlora_zeropad, fedft_h", error.Message);
+    }
+}
+
+public class FedFtHPropertyTests
+{
+    [Fact]
+    public void Fedft_h_aggregate_is_the_example_weighted_mean_of_products_for_any_fleet()
+    {
+        var devices =
+            from rank in Gen.Int[1, 16]
+            from examples in Gen.Int[1, 1000]
+            from onlyFirstLayer in Gen.Bool
+            from seed in Gen.Int
+            select (rank, examples, onlyFirstLayer, seed);
+        Gen.Select(devices.Array[1, 5], Gen.Int[0, 11]).Sample((fleet, projectionIndex) =>
+        {
+            var replies = fleet.Select((d, i) => RandomReply($"device-{i}", d.examples, d.rank, d.onlyFirstLayer ? [0] : null, d.seed)).ToArray();
+            var result = new FedFtHStrategy().AggregateTrain(Context(), replies, []);
+            var projection = Layout.Projections[projectionIndex].Name;
+            if (!replies.Any(r => r.Trained.Adapters.ContainsKey(projection)))
+            {
+                Assert.False(result.Global.Parameters.Adapters.ContainsKey(projection));
+                return;
+            }
+            var expected = ExpectedProductMean(projection, replies);
+            Assert.True(RelativeDifference(expected, Dense(result.Global.Parameters.Adapters[projection])) < 1e-4);
+        }, iter: 40);
     }
 }
