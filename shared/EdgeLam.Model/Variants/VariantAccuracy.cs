@@ -39,7 +39,7 @@ public static class VariantAccuracy
             var fp32Stages = pipeline.Select(stage => Open(fp32, stage)).ToArray();
             var measured = variants.Values.OrderBy(v => v.Variant).ToArray();
             var whole = measured.Select(v => Open(v, ModelStage.Whole)).ToArray();
-            var swapped = measured.Select(v => pipeline.Select(stage => Open(v, stage)).ToArray()).ToArray();
+            var swapped = measured.Select(v => v.Variant == ModelVariant.Fp32 ? fp32Stages : pipeline.Select(stage => Open(v, stage)).ToArray()).ToArray();
             var wholeCorrect = new int[measured.Length];
             var swappedCorrect = new int[measured.Length, pipeline.Count];
 
@@ -59,6 +59,12 @@ public static class VariantAccuracy
                     wholeCorrect[v] += Correct(whole[v].Run(pixels, ModelStage.Whole.InputShape(config, count)), labels, config.Classes);
                     for (var s = 0; s < pipeline.Count; s++)
                     {
+                        // FP32 swapped into the FP32 pipeline is the FP32 pipeline: its stage accuracy is the pipeline's.
+                        if (measured[v].Variant == ModelVariant.Fp32)
+                        {
+                            swappedCorrect[v, s] += Correct(fp32Stages[^1].Run(inputs[^1], pipeline[^1].InputShape(config, count)), labels, config.Classes);
+                            continue;
+                        }
                         var x = swapped[v][s].Run(inputs[s], pipeline[s].InputShape(config, count));
                         for (var after = s + 1; after < pipeline.Count; after++)
                             x = fp32Stages[after].Run(x, pipeline[after].InputShape(config, count));
