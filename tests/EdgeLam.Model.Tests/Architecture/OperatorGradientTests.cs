@@ -126,6 +126,16 @@ public sealed class OperatorGradientTests
         Assert.Equal(0.8413447460685429, Gelu.Apply(1f), 6);
     }
 
+    [Fact]
+    public void Vectorized_gelu_equals_the_scalar_gelu()
+    {
+        float[] input = GradientCheck.RandomArray(1003, 17, 3.0);
+        var output = new float[input.Length];
+        Gelu.Forward(input, output);
+        for (int i = 0; i < input.Length; i++)
+            Assert.Equal(Gelu.Apply(input[i]), output[i]);
+    }
+
     private static double ExactGelu(double x) => 0.5 * x * (1 + ReferenceErf(x / Math.Sqrt(2)));
 
     /// <summary>erf(x) = 2/√π·e^(−x²)·Σ 2ⁿx^(2n+1)/(1·3···(2n+1)) (all terms positive, no cancellation).</summary>
