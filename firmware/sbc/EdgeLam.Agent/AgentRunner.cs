@@ -77,6 +77,7 @@ public static class AgentRunner
 public sealed class AgentHandle : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop;
+    private int _disposed;
 
     internal AgentHandle(DeviceAgent agent, Task run, CancellationTokenSource stop)
     {
@@ -94,6 +95,7 @@ public sealed class AgentHandle : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
