@@ -4,6 +4,7 @@ using EdgeLam.Gateway.Messaging;
 using EdgeLam.Gateway.Persistence;
 using EdgeLam.Gateway.Training;
 using EdgeLam.Gateway.Training.Rounds;
+using EdgeLam.Gateway.Unlearning;
 using EdgeLam.Model.Architecture;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,6 +36,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<TrainingCoordinator>();
         services.AddSingleton<GatewayRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayRuntime>());
+        services.AddEdgeLamUnlearning(configuration);
         return services;
     }
 }

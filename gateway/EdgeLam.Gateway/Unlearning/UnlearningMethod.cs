@@ -1,0 +1,48 @@
+namespace EdgeLam.Gateway.Unlearning;
+
+/// <summary>How a device's contribution is removed from the global adapters.</summary>
+public enum UnlearningMethod
+{
+    /// <summary>Subtract the device's last weighted update from the global aggregate and renormalize (cheap, approximate).</summary>
+    Subtract,
+
+    /// <summary>Re-aggregate every stored round without the device (exact for the stored history, no device work).</summary>
+    ExactRecompute,
+
+    /// <summary>Exact recompute, then calibration rounds with the remaining devices (after FedEraser, Liu et al. 2021).</summary>
+    Calibrated,
+}
+
+/// <summary>The names methods have in commands, configuration, the audit and results.</summary>
+public static class UnlearningMethodNames
+{
+    public const string Subtract = "subtract";
+    public const string ExactRecompute = "exact_recompute";
+    public const string Calibrated = "calibrated";
+
+    public static IReadOnlyList<string> All { get; } = [Subtract, ExactRecompute, Calibrated];
+
+    public static string NameOf(UnlearningMethod method) => method switch
+    {
+        UnlearningMethod.Subtract => Subtract,
+        UnlearningMethod.ExactRecompute => ExactRecompute,
+        UnlearningMethod.Calibrated => Calibrated,
+        _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown unlearning method."),
+    };
+
+    public static bool TryParse(string? name, out UnlearningMethod method)
+    {
+        switch (name)
+        {
+            case Subtract: method = UnlearningMethod.Subtract; return true;
+            case ExactRecompute: method = UnlearningMethod.ExactRecompute; return true;
+            case Calibrated: method = UnlearningMethod.Calibrated; return true;
+            default: method = default; return false;
+        }
+    }
+
+    /// <summary>The method of a name, or an <see cref="ArgumentException"/> listing the valid names.</summary>
+    public static UnlearningMethod Parse(string? name) => TryParse(name, out var method)
+        ? method
+        : throw new ArgumentException($"Unknown unlearning method '{name}'; expected one of {string.Join(", ", All)}.", nameof(name));
+}

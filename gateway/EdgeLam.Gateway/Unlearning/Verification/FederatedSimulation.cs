@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Text.Json;
+using EdgeLam.Contracts.Messages;
+using EdgeLam.Gateway.Persistence;
+using EdgeLam.Gateway.Training;
+using EdgeLam.Gateway.Training.Rounds;
+using EdgeLam.Gateway.Training.Strategies;
+using EdgeLam.Gateway.Unlearning.Methods;
+using EdgeLam.Model.Architecture;
+using EdgeLam.Model.Data;
+
+namespace EdgeLam.Gateway.Unlearning.Verification;
+
+/// <summary>
+/// Verifies unlearning end to end, in-process: a fleet trains LoRA adapters on its Dirichlet shards with the
+/// model core's trainer, one member plants a backdoor, the gateway's strategy aggregates and every contribution
+/// is stored in a <see cref="GatewayStore"/>; then each unlearning method removes the attacker and is measured
+/// against a federation retrained from scratch without it. Every number is measured on the real test set.
+/// </summary>
+public static class FederatedSimulation
+{
+    public static async Task<FederatedSimulationResult> RunAsync(
+        TinyVitWeights baseWeights, FashionMnistData data, FederatedSimulationOptions options, IFederatedStrategy? strategy = null,
+        Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(baseWeights);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        strategy ??= new FedFtHStrategy();
+        var federation = Federation.Create(baseWeights, data.Train, options);
+        var forgotten = federation.DeviceIds[options.ForgottenDeviceIndex];
+        var test = options.TestImages is { } count ? data.Test.Take(count) : data.Test;
+        var evaluation = new Evaluation(baseWeights, test, options.Trigger.AttackSet(test), federation.Shards[forgotten]);
+
+        var databasePath = options.DatabasePath ?? Path.Combine(Path.GetTempPath(), $"edgelam-unlearning-{Guid.NewGuid():N}.db");
+        try
+        {
+            using var store = new GatewayStore(databasePath);
+            log?.Invoke($"Training {options.Rounds} rounds of {strategy.Name} with {federation.DeviceIds.Count} devices; {forgotten} plants a backdoor in {federation.PoisonedImages} images");
+            var watch = Stopwatch.StartNew();
+            var original = federation.Train(strategy, federation.DeviceIds, 1, options.Rounds, GlobalModelState.Initial, store, cancellationToken);
+            var trainingSeconds = watch.Elapsed.TotalSeconds;
+
+            log?.Invoke($"Retraining from scratch without {forgotten}");
+            var remaining = federation.DeviceIds.Where(id => id != forgotten).ToArray();
+            watch.Restart();
+            var retrained = federation.Train(strategy, remaining, 1, options.Rounds, GlobalModelState.Initial, null, cancellationToken);
+            var retrainingSeconds = watch.Elapsed.TotalSeconds;
+
+            var layout = federation.Layout;
+            var hyper = federation.Hyperparameters;
+            var methods = new List<UnlearningMethodResult>();
+
+            log?.Invoke("Unlearning: subtract");
+            watch.Restart();
+            var subtracted = ContributionSubtraction.Subtract(original, StoredHistory.Load(store), forgotten);
+            methods.Add(evaluation.Measure(UnlearningMethodNames.Subtract, subtracted, retrained, watch.Elapsed.TotalSeconds));
+
+            log?.Invoke("Unlearning: exact_recompute");
+            watch.Restart();
+            var recomputed = HistoryReplay.Replay(StoredHistory.Load(store), forgotten, strategy, layout, hyper);
+            methods.Add(evaluation.Measure(UnlearningMethodNames.ExactRecompute, recomputed, retrained, watch.Elapsed.TotalSeconds));
+
+            log?.Invoke($"Unlearning: calibrated ({options.CalibrationRounds} rounds)");
+            watch.Restart();
+            var replayed = HistoryReplay.Replay(StoredHistory.Load(store), forgotten, strategy, layout, hyper);
+            var calibrated = await CalibratedRecompute.RunAsync(replayed, options.CalibrationRounds, (global, index, token) =>
+            {
+                var round = options.Rounds + 1 + index;
+                return Task.Run(() => federation.Train(strategy, remaining, round, round, global, null, token), token);
+            }, cancellationToken).ConfigureAwait(false);
+            methods.Add(evaluation.Measure(UnlearningMethodNames.Calibrated, calibrated, retrained, watch.Elapsed.TotalSeconds));
+
+            return new FederatedSimulationResult(
+                strategy.Name, forgotten, federation.DeviceIds, federation.DeviceIds.Select(id => federation.Shards[id].Count).ToArray(),
+                federation.PoisonedImages, options.Rounds, options.CalibrationRounds,
+                evaluation.Measure("base", GlobalModelState.Initial, retrained, 0),
+                evaluation.Measure("original", original, retrained, trainingSeconds),
+                evaluation.Measure("retrained", retrained, retrained, retrainingSeconds),
+                methods);
+        }
+        finally
+        {
+            if (options.DatabasePath is null)
+                DeleteDatabase(databasePath);
+        }
+    }
+
+    private static void DeleteDatabase(string path)
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+        {
+            try { File.Delete(file); }
+            catch (IOException) { }
+        }
+    }
+
+    /// <summary>The fleet: device ids, shards (the attacker's poisoned), members as the strategy sees them.</summary>
+    internal sealed class Federation
+    {
+        private Federation(TinyVitWeights baseWeights, FederatedSimulationOptions options)
+        {
+            BaseWeights = baseWeights;
+            Options = options;
+            Layout = AdapterLayout.ForTinyVit(baseWeights.Config);
+            Hyperparameters = new TrainingHyperparameters(options.LocalSteps, options.LearningRate, options.BatchSize, options.LoraAlpha, options.Seed);
+        }
+
+        public TinyVitWeights BaseWeights { get; }
+        public FederatedSimulationOptions Options { get; }
+        public AdapterLayout Layout { get; }
+        public TrainingHyperparameters Hyperparameters { get; }
+        public IReadOnlyList<string> DeviceIds { get; private set; } = [];
+        public Dictionary<string, Dataset> Shards { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, FleetMember> Members { get; } = new(StringComparer.Ordinal);
+        public int PoisonedImages { get; private set; }
+
+        public static Federation Create(TinyVitWeights baseWeights, Dataset train, FederatedSimulationOptions options)
+        {
+            var federation = new Federation(baseWeights, options);
+            var devices = options.DeviceRanks.Count;
+            var partition = DirichletPartitioner.Partition(train, new DirichletPartitionOptions(
+                devices, options.DirichletAlpha, options.Seed, options.PublicImages, options.PublicSeed,
+                DevicePoolCount: devices * options.ImagesPerDevice, MinimumPerDevice: Math.Min(options.BatchSize, options.ImagesPerDevice)));
+            var ids = new List<string>(devices);
+            for (var i = 0; i < devices; i++)
+            {
+                var id = i == options.ForgottenDeviceIndex ? $"attacker-{i:00}" : $"device-{i:00}";
+                ids.Add(id);
+                var shard = train.Subset(partition.DeviceIndices[i]);
+                if (i == options.ForgottenDeviceIndex)
+                {
+                    // The shard is already in seeded random order, so its first images are a random sample.
+                    federation.PoisonedImages = (int)Math.Round(options.PoisonFraction * shard.Count);
+                    shard = options.Trigger.Poison(shard, Enumerable.Range(0, federation.PoisonedImages));
+                }
+                federation.Shards[id] = shard;
+                var rank = options.DeviceRanks[i];
+                var (tier, precision) = rank >= 16 ? (DeviceTier.H, Precision.Fp16) : rank >= 8 ? (DeviceTier.M, Precision.Fp16) : (DeviceTier.L, Precision.Int8);
+                federation.Members[id] = new FleetMember(id, tier, rank, [precision], null, shard.Count);
+            }
+            federation.DeviceIds = ids;
+            return federation;
+        }
+
+        /// <summary>Rounds [first, last] with the given devices from <paramref name="global"/>; stores every round when a store is given.</summary>
+        public GlobalModelState Train(IFederatedStrategy strategy, IReadOnlyList<string> deviceIds, int first, int last, GlobalModelState global,
+            GatewayStore? store, CancellationToken cancellationToken)
+        {
+            var members = deviceIds.Select(id => Members[id]).ToArray();
+            for (var round = first; round <= last; round++)
+            {
+                var context = new RoundContext(round, global, Layout, Hyperparameters);
+                var instructions = strategy.ConfigureTrain(context, members);
+                var replies = new TrainingReply[instructions.Count];
+                var seeds = instructions.Select(i => TrainerSeed(round, i.DeviceId)).ToArray();
+                Parallel.For(0, instructions.Count, new ParallelOptions { CancellationToken = cancellationToken }, k =>
+                    replies[k] = LocalLoraTraining.Train(BaseWeights, Shards[instructions[k].DeviceId], instructions[k], seeds[k], cancellationToken));
+                var result = strategy.AggregateTrain(context, replies, []);
+                if (result.Outcome != AggregationOutcome.Aggregated)
+                    throw new InvalidOperationException($"Round {round} did not aggregate: {result.Summary}");
+                global = result.Global;
+                if (store is not null)
+                {
+                    var now = DateTimeOffset.UtcNow;
+                    store.StartRound(round, strategy.Name, now);
+                    var contributions = replies.Select(r => new ContributionRecord(round, r.DeviceId, r.ExampleCount, ModelParametersCodec.Encode(r.Trained), r.UplinkBytes)).ToArray();
+                    var metrics = JsonSerializer.Serialize(new { strategy = strategy.Name, accepted = result.Metrics.Accepted, examples = result.Metrics.TotalExamples });
+                    store.CompleteRound(round, contributions, ModelParametersCodec.Encode(global.Parameters, global.AggregatedRounds), metrics, now);
+                }
+            }
+            return global;
+        }
+
+        /// <summary>A device's shuffle seed depends on the run seed, the round and its own index only, so a retrain without one device leaves the others' seeds unchanged.</summary>
+        private int TrainerSeed(int round, string deviceId) =>
+            unchecked((Options.Seed * 7919) + (round * 104729) + DeviceIdsIndex(deviceId));
+
+        private int DeviceIdsIndex(string deviceId)
+        {
+            for (var i = 0; i < DeviceIds.Count; i++)
+                if (DeviceIds[i] == deviceId) return i;
+            throw new ArgumentException($"Device {deviceId} is not in the federation.", nameof(deviceId));
+        }
+    }
+
+    /// <summary>Measures a global model: merged into a copy of the base weights and run on the test, attack and forgotten shard sets.</summary>
+    private sealed class Evaluation(TinyVitWeights baseWeights, Dataset test, Dataset attack, Dataset forgottenShard)
+    {
+        public UnlearningMethodResult Measure(string method, GlobalModelState state, GlobalModelState retrained, double seconds)
+        {
+            var weights = baseWeights.Clone();
+            AdapterMerging.MergeInto(weights, state.Parameters.Adapters);
+            var model = new TinyVitModel(weights);
+            return new UnlearningMethodResult(
+                method,
+                model.Evaluate(test),
+                model.Evaluate(attack),
+                model.Evaluate(forgottenShard),
+                AdapterDistance.Relative(state.Parameters, retrained.Parameters),
+                seconds);
+        }
+    }
+}
