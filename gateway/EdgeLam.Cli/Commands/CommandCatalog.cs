@@ -7,7 +7,9 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return DemoCommand.Create();
         yield return GatewayCommand.Create();
         yield return BenchCommand.Create();
+        yield return UnlearnCommand.Create();
     }
 }

@@ -3,6 +3,7 @@ using EdgeLam.Gateway.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace EdgeLam.Cli.Commands;
 
@@ -25,7 +26,7 @@ internal static class GatewayCommand
         return command;
     }
 
-    public static IHost BuildHost(FileInfo? extraConfig, string[] overrides)
+    public static IHost BuildHost(FileInfo? extraConfig, string[] overrides, bool quietConsole = false)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -39,6 +40,7 @@ internal static class GatewayCommand
         });
         if (extraConfig is not null) builder.Configuration.AddJsonFile(extraConfig.FullName, optional: false);
         builder.Configuration.AddCommandLine(overrides);
+        if (quietConsole) builder.Logging.ClearProviders();
         builder.Services.AddSystemd();
         builder.Services.AddEdgeLamGateway(builder.Configuration);
         return builder.Build();

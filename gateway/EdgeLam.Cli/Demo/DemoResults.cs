@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace EdgeLam.Cli.Demo;
+
+/// <summary>Everything the demo measured; written as results.json and rendered as report.md.</summary>
+public sealed record DemoResults
+{
+    public required DateTimeOffset StartedAt { get; init; }
+    public required string Command { get; init; }
+    public required string Machine { get; init; }
+    public required DemoSettings Settings { get; init; }
+    public required IReadOnlyList<FleetSpecDevice> Fleet { get; init; }
+    public required string BaseModelId { get; init; }
+    public required double BaseAccuracy { get; init; }
+    public required int EvaluationImages { get; init; }
+    public IReadOnlyList<StrategyRun> Training { get; init; } = [];
+    public object? Inference { get; set; }
+    public object? Unlearning { get; set; }
+    public List<string> Plots { get; } = [];
+    public List<string> Notes { get; } = [];
+    public double Seconds { get; set; }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    public string ToMarkdown()
+    {
+        var md = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        md.AppendLine("# EdgeLamIoT demo report").AppendLine();
+        md.AppendLine(c, $"Produced by `{Command}` on {StartedAt:yyyy-MM-dd HH:mm} UTC ({Machine}), {Seconds:0} s in all. Every number below was measured in this run unless it is labelled *modelled*.").AppendLine();
+        md.AppendLine("## Fleet").AppendLine();
+        md.AppendLine("| device | board | shard |").AppendLine("|---|---|---|");
+        foreach (var d in Fleet) md.AppendLine(c, $"| {d.Id} | {d.Board} | {d.Shard} |");
+        md.AppendLine();
+        md.AppendLine(c, $"Frozen base `{BaseModelId}`: {BaseAccuracy * 100:0.00}% on {EvaluationImages} images of the official test set.").AppendLine();
+        if (Training.Count > 0)
+        {
+            md.AppendLine("## Experiment 1: federated fine-tuning").AppendLine();
+            md.AppendLine(c, $"{Settings.Rounds} rounds per strategy, {Settings.LocalSteps} local steps of batch {Settings.BatchSize} per device and round, over MQTT.").AppendLine();
+            md.AppendLine("| strategy | final accuracy | Δ vs base | uplink bytes | downlink bytes | failures | seconds |").AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var run in Training)
+                md.AppendLine(c, $"| {run.Strategy} | {run.FinalAccuracy * 100:0.00}% | {(run.FinalAccuracy - BaseAccuracy) * 100:+0.00;-0.00} pt | {run.UplinkBytes:N0} | {run.DownlinkBytes:N0} | {run.Rounds.Sum(r => r.Failures)} | {run.Seconds:0.0} |");
+            md.AppendLine();
+            md.AppendLine("Accuracy per round:").AppendLine();
+            md.Append("| round |");
+            foreach (var run in Training) md.Append(c, $" {run.Strategy} |");
+            md.AppendLine().Append("|---|");
+            foreach (var _ in Training) md.Append("---|");
+            md.AppendLine();
+            for (var r = 0; r < Settings.Rounds; r++)
+            {
+                md.Append(c, $"| {r + 1} |");
+                foreach (var run in Training) md.Append(c, $" {(r < run.Rounds.Count ? run.Rounds[r].Accuracy * 100 : double.NaN):0.00}% |");
+                md.AppendLine();
+            }
+
+            md.AppendLine();
+        }
+
+        foreach (var plot in Plots) md.AppendLine(c, $"![{Path.GetFileNameWithoutExtension(plot)}]({Path.GetFileName(plot)})").AppendLine();
+        if (Notes.Count > 0)
+        {
+            md.AppendLine("## Notes").AppendLine();
+            foreach (var note in Notes) md.AppendLine(c, $"- {note}");
+        }
+
+        return md.ToString();
+    }
+}
