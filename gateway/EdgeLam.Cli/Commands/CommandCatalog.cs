@@ -11,6 +11,5 @@ internal static class CommandCatalog
         yield return GatewayCommand.Create();
         yield return BenchCommand.Create();
         yield return UnlearnCommand.Create();
-        yield return UnlearnCommand.Create();
     }
 }
