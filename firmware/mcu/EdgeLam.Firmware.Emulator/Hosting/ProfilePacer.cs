@@ -12,12 +12,12 @@ public sealed class ProfilePacer(double multiplyAccumulatesPerSecond, double tim
     public double MultiplyAccumulatesPerSecond { get; } = multiplyAccumulatesPerSecond > 0 ? multiplyAccumulatesPerSecond : throw new ArgumentOutOfRangeException(nameof(multiplyAccumulatesPerSecond));
     public double TimeScale { get; } = timeScale >= 0 ? timeScale : throw new ArgumentOutOfRangeException(nameof(timeScale));
 
-    /// <summary>Modelled milliseconds of the work; sleeps the scaled difference to what the host took.</summary>
+    /// <summary>Modelled milliseconds of the work (what the board would take); sleeps the scaled difference to what the host took.</summary>
     public long Pace(long multiplyAccumulates, long elapsedMilliseconds)
     {
         var modelled = (long)Math.Ceiling(multiplyAccumulates / MultiplyAccumulatesPerSecond * 1000.0);
         var sleep = (long)((modelled - elapsedMilliseconds) * TimeScale);
         if (sleep > 0) Thread.Sleep(TimeSpan.FromMilliseconds(sleep));
-        return Math.Max(modelled, elapsedMilliseconds);
+        return modelled;
     }
 }

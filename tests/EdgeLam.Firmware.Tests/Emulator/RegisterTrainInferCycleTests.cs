@@ -1,0 +1,124 @@
+using EdgeLam.Contracts.Messages;
+using EdgeLam.Contracts.Wire;
+using EdgeLam.Firmware.Emulator;
+using EdgeLam.Firmware.Emulator.Stages;
+using EdgeLam.Firmware.Tests.Mqtt;
+using EdgeLam.Model.Architecture;
+
+namespace EdgeLam.Firmware.Tests.Emulator;
+
+/// <summary>An emulated ESP32 against the real in-process broker, with a test client in the gateway's role.</summary>
+public sealed class RegisterTrainInferCycleTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    public static string BoardPath(string boardId)
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var path = Path.Combine(directory.FullName, "hardware", "boards", boardId + ".json");
+            if (File.Exists(path)) return path;
+        }
+
+        throw new FileNotFoundException($"hardware/boards/{boardId}.json not found above {AppContext.BaseDirectory}");
+    }
+
+    [Fact]
+    public async Task A_device_registers_trains_deploys_answers_inference_and_leaves_offline()
+    {
+        var model = TestModel.Model;
+        var config = model.Weights.Config;
+        await using var broker = await TestBroker.StartEmbeddedAsync();
+        using var gateway = await GatewayProbe.AttachAsync(await broker.ConnectGatewayAsync());
+        var launch = new EmulatorLaunch
+        {
+            BoardPath = BoardPath("esp32-wrover"),
+            DeviceId = "esp-1",
+            BrokerPort = broker.Port,
+            Password = TestBroker.DevicePassword,
+            MaximumShardImages = 96,
+            PacingTimeScale = 0,
+            HeartbeatIntervalMilliseconds = 200,
+        };
+        string Topic(DeviceTopic leaf) => Topics.Device("esp-1", leaf);
+
+        await using (var fleet = await EmulatorRunner.StartAsync([launch], model, null, CancellationToken.None))
+        {
+            var hello = WireMessages.Decode<DeviceHello>(await gateway.NextAsync(Topic(DeviceTopic.Hello), Wait));
+            Assert.Equal((DeviceTier.L, 4, "esp32-wrover"), (hello.Tier, hello.MaxLoraRank, hello.BoardId));
+            Assert.Equal(PresenceState.Online, WireMessages.Decode<DeviceStatus>(await gateway.NextAsync(Topic(DeviceTopic.Status), Wait)).State);
+            WireMessages.Decode<DeviceHeartbeat>(await gateway.NextAsync(Topic(DeviceTopic.Heartbeat), Wait));
+
+            var assignment = new TrainingAssignment
+            {
+                Round = 1, Rank = 4, Layers = [config.Layers - 1], Precision = Precision.Int8, LocalSteps = 12, BatchSize = 16,
+                LearningRate = 0.05, DeadlineUnixMilliseconds = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeMilliseconds(),
+                PartitionSeed = 7, PartitionIndex = 1, PartitionCount = 4, DirichletAlpha = 0.5,
+            };
+            await gateway.PublishAsync(Topic(DeviceTopic.Assign), WireMessages.Encode(assignment));
+            var update = MessageBundle<LoraUpdateHeader>.Decode(await gateway.NextAsync(Topic(DeviceTopic.Update), Wait));
+            Assert.Equal((1, 4, Precision.Int8, model.BaseModelId), (update.Header.Round, update.Header.Rank, update.Header.Precision, update.Header.BaseModelId));
+            Assert.Equal(TensorDataType.Int8, update.Bundle.GetRequired($"layers.{config.Layers - 1}.fc2.b").DataType);
+
+            var blob = Int8StageBlobBuilder.Head(model.Weights, model.Data.Train.ScaledPixels(0, 128), 128);
+            await gateway.PublishAsync(Topic(DeviceTopic.Deploy), WireMessages.Encode(Deployment.Inline("head-int8", "head", Precision.Int8, blob)));
+            var ack = WireMessages.Decode<DeploymentAck>(await gateway.NextAsync(Topic(DeviceTopic.DeployAck), Wait));
+            Assert.True(ack.Outcome == DeploymentOutcome.Loaded, ack.Error);
+
+            var reference = new TinyVitModel(model.Weights);
+            var activations = reference.NewActivations(1);
+            reference.ForwardGroup(model.Data.Test.ScaledPixels(0, 1), 1, activations);
+            var input = TensorFrame.FromFloatArray(activations.BlockInputs[config.Layers], [1, config.Tokens, config.ModelDim], TensorDataType.Float32);
+            var request = MessageBundle<InferenceRequestHeader>.Create(new InferenceRequestHeader
+            {
+                CorrelationId = "req-42", StageId = "head", VariantId = "head-int8",
+                DeadlineUnixMilliseconds = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds(),
+            }, [new(InferenceRequestHeader.InputFrameName, input)]);
+            await gateway.PublishAsync(Topic(DeviceTopic.InferenceRequest), request.Encode());
+            var result = MessageBundle<InferenceResultHeader>.Decode(await gateway.NextAsync(Topic(DeviceTopic.InferenceResult), Wait));
+            Assert.Equal(("req-42", InferenceOutcome.Ok), (result.Header.CorrelationId, result.Header.Outcome));
+            // Modelled compute time: the head's MACs at the profile's 100 000 int8 MAC/s.
+            Assert.Equal(Math.Ceiling(config.ModelDim * config.Classes / 100.0), result.Header.ComputeMilliseconds);
+            var logits = result.Bundle.GetRequired("output").ToInt8Array().Select(v => (float)v).ToArray();
+            Assert.Equal(TinyVitModel.ArgMax(activations.Logits, 1, config.Classes), TinyVitModel.ArgMax(logits, 1, config.Classes));
+
+            var unknown = MessageBundle<InferenceRequestHeader>.Create(request.Header with { CorrelationId = "req-43", StageId = "block0", VariantId = "block0-int8" },
+                [new(InferenceRequestHeader.InputFrameName, input)]);
+            await gateway.PublishAsync(Topic(DeviceTopic.InferenceRequest), unknown.Encode());
+            var failed = MessageBundle<InferenceResultHeader>.Decode(await gateway.NextAsync(Topic(DeviceTopic.InferenceResult), Wait));
+            Assert.Equal(InferenceOutcome.Failed, failed.Header.Outcome);
+            Assert.Contains("not loaded", failed.Header.Error, StringComparison.Ordinal);
+        }
+
+        var offline = WireMessages.Decode<DeviceStatus>(await gateway.NextAsync(Topic(DeviceTopic.Status), Wait));
+        Assert.Equal((PresenceState.Offline, "shutdown"), (offline.State, offline.Reason));
+    }
+
+    [Fact]
+    public async Task A_deployment_that_breaks_the_board_budget_is_refused_with_the_numbers()
+    {
+        var model = TestModel.Model;
+        var directory = Directory.CreateTempSubdirectory("edgelam-board-");
+        try
+        {
+            // The WROVER profile with a 512-byte model budget: the tiny head (about 1 KiB planned) no longer fits.
+            var profile = File.ReadAllText(BoardPath("esp32-wrover")).Replace("\"modelBudgetBytes\": { \"value\": 1048576", "\"modelBudgetBytes\": { \"value\": 512", StringComparison.Ordinal);
+            var boardPath = Path.Combine(directory.FullName, "esp32-wrover.json");
+            File.WriteAllText(boardPath, profile);
+            await using var broker = await TestBroker.StartEmbeddedAsync();
+            using var gateway = await GatewayProbe.AttachAsync(await broker.ConnectGatewayAsync());
+            var launch = new EmulatorLaunch { BoardPath = boardPath, DeviceId = "esp-2", BrokerPort = broker.Port, Password = TestBroker.DevicePassword, PacingTimeScale = 0 };
+            await using var fleet = await EmulatorRunner.StartAsync([launch], model, null, CancellationToken.None);
+
+            var blob = Int8StageBlobBuilder.Head(model.Weights, model.Data.Train.ScaledPixels(0, 8), 8);
+            await gateway.PublishAsync(Topics.Device("esp-2", DeviceTopic.Deploy), WireMessages.Encode(Deployment.Inline("head-int8", "head", Precision.Int8, blob)));
+            var ack = WireMessages.Decode<DeploymentAck>(await gateway.NextAsync(Topics.Device("esp-2", DeviceTopic.DeployAck), Wait));
+            Assert.Equal(DeploymentOutcome.Failed, ack.Outcome);
+            Assert.Matches(@"^stage head int8 needs \d+ KiB RAM, board esp32-wrover allows 1 KiB$", ack.Error);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+}
