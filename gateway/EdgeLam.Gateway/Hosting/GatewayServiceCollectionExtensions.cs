@@ -1,5 +1,6 @@
 using EdgeLam.Gateway.Broker;
 using EdgeLam.Gateway.Fleet;
+using EdgeLam.Gateway.Inference;
 using EdgeLam.Gateway.Messaging;
 using EdgeLam.Gateway.Persistence;
 using EdgeLam.Gateway.Training;
@@ -36,6 +37,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<TrainingCoordinator>();
         services.AddSingleton<GatewayRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayRuntime>());
+        services.AddEdgeLamInference(configuration);
         services.AddEdgeLamUnlearning(configuration);
         return services;
     }

@@ -1,0 +1,258 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using EdgeLam.Contracts.Wire;
+using EdgeLam.Gateway.Fleet;
+using EdgeLam.Gateway.Inference.Scheduling;
+using EdgeLam.Model.Onnx;
+using Microsoft.Extensions.Options;
+
+namespace EdgeLam.Gateway.Inference;
+
+/// <summary>
+/// Serves inference requests over the fleet (Algorithm 2): each request becomes a chain of stage tasks
+/// (embed, block0.., head); per task the QoS filter keeps the feasible (variant, device) pairs and the selected
+/// policy picks one; the task is dispatched over MQTT, re-dispatched to another candidate when its device times
+/// out, fails or vanishes. Requests in flight at once form a pipeline across the devices.
+/// </summary>
+public sealed class InferenceOrchestrator : IDisposable
+{
+    /// <summary>Device id reported for stages the cloud baseline runs at the gateway.</summary>
+    public const string GatewayDeviceId = "gateway";
+
+    private readonly PlacementPlanner _planner;
+    private readonly DeviceRegistry _registry;
+    private readonly ServicePerformance _performance;
+    private readonly StageDispatcher _dispatcher;
+    private readonly TimeProvider _clock;
+    private readonly InferenceOptions _options;
+    private readonly ConcurrentDictionary<string, (double Milliseconds, int Tasks)> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<InferenceRecord> _records = new();
+    private readonly RoundRobinPolicy _roundRobin = new();
+    private readonly Lock _cloudGate = new();
+    private OnnxStageSession? _cloudSession;
+    private byte[]? _cloudModel;
+    private long _requestSequence;
+
+    public InferenceOrchestrator(PlacementPlanner planner, DeviceRegistry registry, ServicePerformance performance, StageDispatcher dispatcher,
+        VirtualQueues queues, IOptions<InferenceOptions> options, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _planner = planner;
+        _registry = registry;
+        _performance = performance;
+        _dispatcher = dispatcher;
+        Queues = queues;
+        _clock = clock;
+        _options = options.Value;
+        Strategy = _options.Strategy;
+        DriftPlusPenalty = new DriftPlusPenaltyPolicy(_options.Tradeoff, new PerformanceWeights(_options.LatencyWeight, _options.EnergyWeight));
+        registry.DeviceOffline += device => dispatcher.DeviceVanished(device.DeviceId);
+    }
+
+    /// <summary>Strategy of requests that name none.</summary>
+    public InferenceStrategy Strategy { get; set; }
+
+    /// <summary>The drift-plus-penalty policy; set its <see cref="DriftPlusPenaltyPolicy.Tradeoff"/> (V) to sweep.</summary>
+    public DriftPlusPenaltyPolicy DriftPlusPenalty { get; }
+
+    /// <summary>Virtual queues of the time-average latency and accuracy constraints.</summary>
+    public VirtualQueues Queues { get; }
+
+    /// <summary>Served requests, oldest first (bounded by <see cref="InferenceOptions.RecordsKept"/>).</summary>
+    public IReadOnlyList<InferenceRecord> Records => _records.ToArray();
+
+    /// <summary>The weights of the performance cost.</summary>
+    public PerformanceWeights Weights => new(_options.LatencyWeight, _options.EnergyWeight);
+
+    /// <summary>The whole FP32 model the cloud baseline runs at the gateway.</summary>
+    public void UseCloudModel(byte[] wholeFp32Model)
+    {
+        ArgumentNullException.ThrowIfNull(wholeFp32Model);
+        lock (_cloudGate)
+        {
+            _cloudSession?.Dispose();
+            _cloudSession = null;
+            _cloudModel = wholeFp32Model;
+        }
+    }
+
+    /// <summary>Backlog Q_d the scheduler sees for a device: expected work of its tasks in flight plus queued tasks it reports beyond them.</summary>
+    public double BacklogMilliseconds(string deviceId, double meanServiceMilliseconds)
+    {
+        var (milliseconds, tasks) = _inFlight.GetValueOrDefault(deviceId);
+        var reported = _registry.TryGet(deviceId, out var device) ? device.LastHeartbeat?.QueueLength ?? 0 : 0;
+        return milliseconds + (Math.Max(0, reported - tasks) * meanServiceMilliseconds);
+    }
+
+    /// <summary>Runs one image through the model with the current strategy.</summary>
+    public Task<InferenceResult> InferAsync(float[] pixels, QosRequirement qos, CancellationToken cancellationToken) =>
+        InferAsync(pixels, qos, Strategy, cancellationToken);
+
+    /// <summary>Runs one image through the model with <paramref name="strategy"/>; failures come back as a result with a reason.</summary>
+    public async Task<InferenceResult> InferAsync(float[] pixels, QosRequirement qos, InferenceStrategy strategy, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(qos);
+        qos.Validate();
+        var portfolio = _planner.Portfolio ?? throw new InvalidOperationException("No portfolio is placed yet: start the placement planner first.");
+        if (pixels.Length != portfolio.PixelsPerImage)
+            throw new ArgumentException($"An image has {portfolio.PixelsPerImage} pixels; got {pixels.Length}.", nameof(pixels));
+        var requestId = Interlocked.Increment(ref _requestSequence);
+        var received = _clock.GetUtcNow();
+        var result = strategy == InferenceStrategy.Cloud
+            ? RunInCloud(portfolio, pixels, qos)
+            : await RunOnFleetAsync(portfolio, pixels, qos, strategy, cancellationToken).ConfigureAwait(false);
+        if (result.Succeeded)
+            Queues.Update(result.LatencyMilliseconds, qos.MaximumLatencyMilliseconds, result.AccuracyEstimate, qos.MinimumAccuracy);
+        _records.Enqueue(new InferenceRecord(requestId, received, qos, result));
+        while (_records.Count > _options.RecordsKept && _records.TryDequeue(out _)) { }
+        return result;
+    }
+
+    private ISchedulingPolicy PolicyFor(InferenceStrategy strategy) => strategy switch
+    {
+        InferenceStrategy.DriftPlusPenalty => DriftPlusPenalty,
+        InferenceStrategy.Greedy => new GreedyPolicy(),
+        InferenceStrategy.RoundRobin => _roundRobin,
+        InferenceStrategy.Monolithic => new MonolithicPolicy(),
+        _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Not a fleet strategy."),
+    };
+
+    private async Task<InferenceResult> RunOnFleetAsync(ServicePortfolio portfolio, float[] pixels, QosRequirement qos, InferenceStrategy strategy, CancellationToken cancellationToken)
+    {
+        var policy = PolicyFor(strategy);
+        var started = _clock.GetTimestamp();
+        var chosen = new List<SchedulingCandidate>();
+        var placements = new List<StagePlacement>();
+        var frame = TensorFrame.FromFloats(pixels, [1, pixels.Length]);
+        var latencyRelaxed = false;
+        for (var stage = 0; stage < portfolio.Stages.Count; stage++)
+        {
+            var excluded = new HashSet<string>(StringComparer.Ordinal);
+            StageReply? reply = null;
+            SchedulingCandidate? choice = null;
+            var failures = new List<string>();
+            for (var attempt = 1; attempt <= _options.MaxAttemptsPerStage && reply is null; attempt++)
+            {
+                var elapsed = _clock.GetElapsedTime(started).TotalMilliseconds;
+                var decision = new StageDecision(portfolio, stage, chosen, qos, elapsed, LoadedPairs(portfolio), Queues.State);
+                var filtering = CandidateFilter.Filter(decision, excluded);
+                if (filtering.Feasible.Count == 0)
+                {
+                    failures.Add(filtering.Reason ?? "no feasible pair");
+                    break;
+                }
+
+                choice = policy.Choose(decision, filtering.Feasible);
+                if (choice is null)
+                {
+                    failures.Add($"policy {policy.Name} refused every feasible pair");
+                    break;
+                }
+
+                latencyRelaxed |= filtering.LatencyRelaxed;
+                var deviceId = choice.Device.DeviceId;
+                var remaining = TimeSpan.FromMilliseconds(Math.Max(0, qos.MaximumLatencyMilliseconds - elapsed));
+                var deadline = _clock.GetUtcNow() + (remaining > _options.StageTimeout ? remaining : _options.StageTimeout);
+                AddInFlight(deviceId, choice.ServiceMilliseconds, +1);
+                try
+                {
+                    reply = await _dispatcher.DispatchAsync(deviceId, choice.Variant, InputFor(frame, choice.Variant), deadline, _options.StageTimeout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (StageDispatchException exception)
+                {
+                    failures.Add(exception.Message);
+                    excluded.Add(deviceId);
+                }
+                finally
+                {
+                    AddInFlight(deviceId, -choice.ServiceMilliseconds, -1);
+                }
+
+                if (reply is not null)
+                {
+                    var compute = reply.Header.ComputeMilliseconds;
+                    _performance.RecordObservation(choice.Variant.VariantId, deviceId, compute);
+                    placements.Add(new StagePlacement(choice.Variant.StageId, choice.Variant.VariantId, deviceId, compute, reply.Header.QueueWaitMilliseconds,
+                        reply.RoundTripMilliseconds, attempt, ServicePerformance.ModelledEnergyMillijoules(compute, choice.Device.BusyWatts)));
+                    chosen.Add(choice);
+                    frame = reply.Output;
+                }
+            }
+
+            if (reply is null)
+            {
+                var reason = $"stage {portfolio.Stages[stage]}: {string.Join("; ", failures)}";
+                return new InferenceResult(false, -1, [], _clock.GetElapsedTime(started).TotalMilliseconds, placements,
+                    portfolio.ChainAccuracyEstimate(chosen.Select(c => c.Variant)), false, strategy, reason);
+            }
+        }
+
+        var logits = frame.Dequantize();
+        var latency = _clock.GetElapsedTime(started).TotalMilliseconds;
+        var accuracy = portfolio.ChainAccuracyEstimate(chosen.Select(c => c.Variant));
+        var qosMet = !latencyRelaxed && latency <= qos.MaximumLatencyMilliseconds && accuracy >= qos.MinimumAccuracy;
+        return new InferenceResult(true, ArgMax(logits), logits, latency, placements, accuracy, qosMet, strategy, null);
+    }
+
+    private InferenceResult RunInCloud(ServicePortfolio portfolio, float[] pixels, QosRequirement qos)
+    {
+        OnnxStageSession session;
+        lock (_cloudGate)
+        {
+            var model = _cloudModel ?? throw new InvalidOperationException("The cloud baseline has no model: call UseCloudModel with the whole FP32 model.");
+            session = _cloudSession ??= new OnnxStageSession(model);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var logits = session.Run(pixels, [1, pixels.Length]);
+        var compute = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var wan = _options.ModelledWanRoundTrip.TotalMilliseconds;
+        var accuracy = portfolio.WholeModelAccuracy.TryGetValue(Model.Variants.ModelVariant.Fp32, out var whole) ? whole : portfolio.ReferenceAccuracy;
+        var latency = compute + wan;
+        return new InferenceResult(true, ArgMax(logits), logits, latency,
+            [new StagePlacement("model", "model-fp32", GatewayDeviceId, compute, 0, compute, 1, 0)],
+            accuracy, latency <= qos.MaximumLatencyMilliseconds && accuracy >= qos.MinimumAccuracy, InferenceStrategy.Cloud, null, wan);
+    }
+
+    /// <summary>Every (variant, device) pair loaded on a registered device, with its expected service time and energy.</summary>
+    private List<SchedulingCandidate> LoadedPairs(ServicePortfolio portfolio)
+    {
+        var pairs = new List<SchedulingCandidate>();
+        foreach (var device in _registry.Devices)
+        {
+            var hello = device.Capabilities;
+            var loaded = portfolio.All.Where(v => _planner.IsLoaded(device.DeviceId, v.VariantId))
+                .Select(v => (Variant: v, Service: _performance.Latency(v, device.DeviceId, hello.MacsPerSecond).Milliseconds)).ToArray();
+            if (loaded.Length == 0) continue;
+            var snapshot = new DeviceSnapshot(device.DeviceId, device.Online, hello.Precisions, hello.MemoryBytes, hello.PowerWatts,
+                BacklogMilliseconds(device.DeviceId, loaded.Average(x => x.Service)));
+            pairs.AddRange(loaded.Select(x => new SchedulingCandidate(x.Variant, snapshot, x.Service, ServicePerformance.ModelledEnergyMillijoules(x.Service, hello.PowerWatts))));
+        }
+
+        return pairs;
+    }
+
+    /// <summary>Activations stay INT8 only when the producer sent INT8 and the next variant is integer too.</summary>
+    private static TensorFrame InputFor(TensorFrame frame, StageVariant next) =>
+        frame.DataType == TensorDataType.Int8 && !Model.Variants.ModelVariants.IsQuantized(next.Variant)
+            ? TensorFrame.FromFloats(frame.Dequantize(), frame.Shape)
+            : frame;
+
+    private void AddInFlight(string deviceId, double milliseconds, int tasks) =>
+        _inFlight.AddOrUpdate(deviceId, (Math.Max(0, milliseconds), Math.Max(0, tasks)),
+            (_, known) => (Math.Max(0, known.Milliseconds + milliseconds), Math.Max(0, known.Tasks + tasks)));
+
+    private static int ArgMax(float[] values)
+    {
+        var best = 0;
+        for (var i = 1; i < values.Length; i++)
+            if (values[i] > values[best]) best = i;
+        return values.Length == 0 ? -1 : best;
+    }
+
+    public void Dispose()
+    {
+        lock (_cloudGate) _cloudSession?.Dispose();
+    }
+}
