@@ -157,7 +157,7 @@ public sealed class InferenceOrchestrator : IDisposable
                 AddInFlight(deviceId, choice.ServiceMilliseconds, +1);
                 try
                 {
-                    reply = await _dispatcher.DispatchAsync(deviceId, choice.Variant, InputFor(frame, choice.Variant), deadline, _options.StageTimeout, cancellationToken).ConfigureAwait(false);
+                    reply = await _dispatcher.DispatchAsync(deviceId, choice.Variant, ActivationFrames.ForNextStage(frame, chosen.Count == 0 ? null : chosen[^1].Variant, choice.Variant), deadline, _options.StageTimeout, cancellationToken).ConfigureAwait(false);
                 }
                 catch (StageDispatchException exception)
                 {
@@ -232,12 +232,6 @@ public sealed class InferenceOrchestrator : IDisposable
 
         return pairs;
     }
-
-    /// <summary>Activations stay INT8 only when the producer sent INT8 and the next variant is integer too.</summary>
-    private static TensorFrame InputFor(TensorFrame frame, StageVariant next) =>
-        frame.DataType == TensorDataType.Int8 && !Model.Variants.ModelVariants.IsQuantized(next.Variant)
-            ? TensorFrame.FromFloats(frame.Dequantize(), frame.Shape)
-            : frame;
 
     private void AddInFlight(string deviceId, double milliseconds, int tasks) =>
         _inFlight.AddOrUpdate(deviceId, (Math.Max(0, milliseconds), Math.Max(0, tasks)),

@@ -57,6 +57,12 @@ public sealed class DispatchTests
         Assert.Equal(InferenceOrchestrator.GatewayDeviceId, Assert.Single(cloud.Devices));
         Assert.Equal(6, orchestrator.Records.Count);
         Assert.True(agent.Served + firmware.Served >= 5 * portfolio.Stages.Count);
+
+        var sweep = await TradeoffSweep.RunAsync(orchestrator, images, qos, [0.1, 100], concurrency: 2, CancellationToken.None);
+        Assert.Equal([0.1, 100], sweep.Select(p => p.Tradeoff));
+        Assert.All(sweep, p => Assert.Equal((images.Length, 0), (p.Requests, p.Failures)));
+        Assert.All(sweep, p => Assert.True(p.MeanPenalty > 0 && p.MeanLatencyMilliseconds > 0, p.ToString()));
+        Assert.Equal(10, orchestrator.DriftPlusPenalty.Tradeoff);
     }
 
     [Fact]

@@ -207,6 +207,38 @@ public sealed class SchedulerTests
         Assert.Equal("Priority", Assert.Throws<ArgumentOutOfRangeException>(() => new QosRequirement(0.5, TimeSpan.FromSeconds(1), 11).Validate()).ParamName);
     }
 
+    [Fact]
+    public void Activations_travel_as_int8_only_between_two_integer_stages()
+    {
+        var values = Enumerable.Range(0, 12).Select(i => (i - 6) * 0.25f).ToArray();
+        var float32 = EdgeLam.Contracts.Wire.TensorFrame.FromFloats(values, [1, 3, 4]);
+
+        var integer = ActivationFrames.ForNextStage(float32, Variant("embed-int8"), Variant("head-int8"));
+        Assert.Equal(EdgeLam.Contracts.Wire.TensorDataType.Int8, integer.DataType);
+        Assert.Equal([1, 3, 4], integer.Shape);
+        Assert.All(integer.Dequantize().Zip(values), pair => Assert.Equal(pair.Second, pair.First, 0.01));
+
+        Assert.Same(float32, ActivationFrames.ForNextStage(float32, Variant("embed-fp32"), Variant("head-int8")));
+        var back = ActivationFrames.ForNextStage(integer, Variant("embed-int8"), Variant("head-fp32"));
+        Assert.Equal(EdgeLam.Contracts.Wire.TensorDataType.Float32, back.DataType);
+        Assert.Equal(integer.Dequantize(), back.Dequantize());
+    }
+
+    [Fact]
+    public void Sweep_point_averages_penalty_backlog_and_latency_of_served_requests()
+    {
+        var qos = new QosRequirement(0.5, TimeSpan.FromMilliseconds(100), Priority: 1);
+        InferenceResult Served(double compute, double wait, double latency, bool met) => new(true, 3, [], latency,
+            [new StagePlacement("embed", "embed-fp32", "d", compute, wait, compute + wait, 1, compute * 2)], 0.8, met, InferenceStrategy.DriftPlusPenalty, null);
+        var failed = new InferenceResult(false, -1, [], 5, [], 0, false, InferenceStrategy.DriftPlusPenalty, "stage embed: none");
+
+        var point = TradeoffSweep.Summarize(4, [Served(10, 0, 20, true), Served(20, 10, 120, false), failed], qos, new PerformanceWeights(1, 0.5));
+
+        // Penalty per request: (1 + priority) × compute + 0.5 × (2 × compute) = 3 × compute.
+        Assert.Equal((4.0, 3, 45.0, 5.0, 70.0, 1), (point.Tradeoff, point.Requests, point.MeanPenalty, point.MeanBacklogMilliseconds, point.MeanLatencyMilliseconds, point.Failures));
+        Assert.Equal(1.0 / 3, point.QosMetFraction, 9);
+    }
+
     private static DeviceHello GatewayHello(string id, long memory, params Precision[] precisions) =>
         Rounds.GatewayHarness.Hello(id, "board", DeviceTier.M, 8, precisions) with { MemoryBytes = memory };
 
