@@ -50,12 +50,16 @@ public sealed class AgentOptions
     [Required, RegularExpression("^(default|tiny)$")]
     public string ModelSize { get; set; } = "default";
 
-    /// <summary>Seed of the base model's initialization and of its central pretraining.</summary>
-    public int BaseModelSeed { get; set; } = 7;
+    /// <summary>Seed of the base checkpoint: initialization, public slice and central pretraining (the gateway uses the same).</summary>
+    public int BaseModelSeed { get; set; } = 1;
 
-    /// <summary>Optimizer steps of the central pretraining that produces the frozen base.</summary>
-    [Range(1, 1_000_000)]
-    public int BaseModelPretrainingSteps { get; set; } = 400;
+    /// <summary>Epochs of central pretraining over the public slice that produce the frozen base.</summary>
+    [Range(1, 1000)]
+    public int PretrainingEpochs { get; set; } = 4;
+
+    /// <summary>Folder where the base checkpoint is cached (shared with the gateway and the firmware emulator).</summary>
+    [Required]
+    public string CheckpointDirectory { get; set; } = ".edgelam/checkpoints";
 
     /// <summary>LoRA alpha; the device's scale is alpha / rank (Hu et al. 2021), the same value as the gateway's.</summary>
     [Range(0.001, 10_000)]
@@ -65,12 +69,9 @@ public sealed class AgentOptions
     [Required]
     public string DataDirectory { get; set; } = Model.Data.FashionMnist.DefaultDirectory;
 
-    /// <summary>Images of the public slice (central pretraining only, never in a device shard).</summary>
-    [Range(0, 60_000)]
-    public int PublicSliceCount { get; set; } = 5_000;
-
-    /// <summary>Seed of the public slice shuffle.</summary>
-    public int PublicSliceSeed { get; set; }
+    /// <summary>Images of the public slice (central pretraining only, never in a device shard); its shuffle is seeded by <see cref="BaseModelSeed"/>.</summary>
+    [Range(1, 60_000)]
+    public int PublicSliceCount { get; set; } = 6_000;
 
     /// <summary>Images split among devices after the public slice; 0 means all the rest.</summary>
     [Range(0, 60_000)]

@@ -59,9 +59,9 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         _connection.ConnectionChanged += _ => RefreshLed();
         _variants = new VariantHost(board, options, _logger);
         _governor = new ThermalGovernor(hardware.TemperatureSensor, options.ThrottleCelsius, options.ThrottleHysteresisCelsius, options.ThrottlePollInterval, _logger);
-        _config = PretrainedBaseModelSource.ConfigOf(options.ModelSize);
-        _data = new AgentData(options.DataDirectory, options.PublicSliceCount, options.PublicSliceSeed, options.DevicePoolCount == 0 ? null : options.DevicePoolCount);
-        _baseModel = baseModel ?? new PretrainedBaseModelSource(_config, options.BaseModelSeed, options.BaseModelPretrainingSteps, _data);
+        _config = CheckpointBaseModelSource.ConfigOf(options.ModelSize);
+        _data = AgentData.For(options);
+        _baseModel = baseModel ?? CheckpointBaseModelSource.For(options, _data);
     }
 
     /// <summary>Raised when local training of a round has finished and its update is queued for upload.</summary>

@@ -38,16 +38,14 @@ public sealed class AgentBrokerTests
     {
         var options = new AgentOptions();
         AgentTestBed.TinyOptions(options);
-        var data = new AgentData(options.DataDirectory, options.PublicSliceCount, options.PublicSliceSeed, options.DevicePoolCount);
-        return new PretrainedBaseModelSource(TinyVitConfig.Tiny, options.BaseModelSeed, options.BaseModelPretrainingSteps, data).Get(CancellationToken.None);
+        return CheckpointBaseModelSource.For(options, AgentData.For(options)).Get(CancellationToken.None);
     }
 
     private static Dataset Shard(TrainingAssignment assignment)
     {
         var options = new AgentOptions();
         AgentTestBed.TinyOptions(options);
-        return new AgentData(options.DataDirectory, options.PublicSliceCount, options.PublicSliceSeed, options.DevicePoolCount)
-            .Shard(assignment.PartitionSeed, assignment.DirichletAlpha, assignment.PartitionIndex, assignment.PartitionCount);
+        return AgentData.For(options).Shard(assignment.PartitionSeed, assignment.DirichletAlpha, assignment.PartitionIndex, assignment.PartitionCount);
     }
 
     private static double MeanLoss(TinyVitModel model, Dataset data)
@@ -233,6 +231,5 @@ public sealed class AgentBrokerTests
         var update = MessageBundle<LoraUpdateHeader>.Decode((await again.WaitAsync(GatewayProbe.Device("pi-2", DeviceTopic.Update))).Payload.ToArray());
         Assert.Equal(1, update.Header.Round);
         await again.WaitAsync(GatewayProbe.Device("pi-2", DeviceTopic.Hello));
-        Assert.Equal(0, handle.Agent.Connection.PendingUplinks);
     }
 }

@@ -90,11 +90,15 @@ public sealed class AgentTestBed : IAsyncDisposable
         return (handle, led, sensor);
     }
 
+    /// <summary>One cache of the tiny base checkpoint for all tests of a run.</summary>
+    public static readonly string CheckpointDirectory = Path.Combine(Path.GetTempPath(), "edgelam-agent-tests-checkpoints");
+
     public static void TinyOptions(AgentOptions options)
     {
         options.ModelSize = "tiny";
-        options.BaseModelPretrainingSteps = 40;
+        options.PretrainingEpochs = 1;
         options.PublicSliceCount = 2_000;
+        options.CheckpointDirectory = CheckpointDirectory;
         options.DevicePoolCount = 8_000;
         options.HeartbeatInterval = TimeSpan.FromMilliseconds(200);
         options.ReconnectInitialDelay = TimeSpan.FromMilliseconds(50);

@@ -25,20 +25,16 @@ public sealed class AgentData
         _poolCount = poolCount;
     }
 
-    /// <summary>Key of the public slice, part of the base model id.</summary>
-    public string PublicKey => $"pub{_publicCount}-{_publicSeed}";
+    /// <summary>The data of an agent with <paramref name="options"/>: the public slice is the base checkpoint's (its seed and size).</summary>
+    public static AgentData For(AgentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new AgentData(options.DataDirectory, options.PublicSliceCount, options.BaseModelSeed, options.DevicePoolCount == 0 ? null : options.DevicePoolCount);
+    }
 
     /// <summary>The training and test sets.</summary>
     public FashionMnistData Load() =>
         Datasets.GetOrAdd(_directory, directory => new Lazy<FashionMnistData>(() => FashionMnist.Load(directory))).Value;
-
-    /// <summary>The public pretraining slice.</summary>
-    public Dataset PublicSlice()
-    {
-        Dataset train = Load().Train;
-        var (publicIndices, _) = DirichletPartitioner.SelectPublicSlice(train, _publicCount, _publicSeed);
-        return train.Subset(publicIndices);
-    }
 
     /// <summary>Shard <paramref name="index"/> of a Dirichlet(<paramref name="alpha"/>) split into <paramref name="count"/> shards.</summary>
     public Dataset Shard(long seed, double alpha, int index, int count)

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using EdgeLam.Model.Architecture;
-using EdgeLam.Model.Data;
-using EdgeLam.Model.Training;
+using EdgeLam.Model.Checkpoints;
 
 namespace EdgeLam.Agent.Training;
 
@@ -18,29 +17,37 @@ public interface IBaseModelSource
 }
 
 /// <summary>
-/// The base model produced from a seed: Xavier initialization, then central pretraining on the public slice of
-/// Fashion-MNIST (never part of any device shard). Stand-in until a shared base checkpoint exists in the model
-/// core; deterministic, so every agent and the gateway built from the same seed agree. Cached per process.
+/// The model core's base checkpoint: produced deterministically from a seed by central pretraining on the public
+/// slice, cached on disk and shared by the gateway, the firmware emulator and every agent. Loaded once per process.
 /// </summary>
-public sealed class PretrainedBaseModelSource : IBaseModelSource
+public sealed class CheckpointBaseModelSource : IBaseModelSource
 {
-    private static readonly ConcurrentDictionary<string, Lazy<BaseModel>> Cache = new();
+    private static readonly ConcurrentDictionary<string, Lazy<BaseModel>> Loaded = new();
     private readonly TinyVitConfig _config;
     private readonly int _seed;
-    private readonly int _steps;
+    private readonly string _directory;
+    private readonly PretrainingBudget _budget;
     private readonly AgentData _data;
-    private readonly string _key;
 
-    /// <summary>A source for <paramref name="config"/> pretrained <paramref name="steps"/> steps from <paramref name="seed"/>.</summary>
-    public PretrainedBaseModelSource(TinyVitConfig config, int seed, int steps, AgentData data)
+    /// <summary>The checkpoint of <paramref name="config"/> from <paramref name="seed"/> with <paramref name="budget"/>, cached in <paramref name="directory"/>.</summary>
+    public CheckpointBaseModelSource(TinyVitConfig config, int seed, string directory, PretrainingBudget budget, AgentData data)
     {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(budget);
         ArgumentNullException.ThrowIfNull(data);
         _config = config;
         _seed = seed;
-        _steps = steps;
+        _directory = directory;
+        _budget = budget;
         _data = data;
-        _key = $"tinyvit-d{config.ModelDim}-l{config.Layers}-h{config.Heads}-m{config.MlpDim}-s{seed}-p{steps}-{data.PublicKey}";
+    }
+
+    /// <summary>The source an agent with <paramref name="options"/> uses.</summary>
+    public static CheckpointBaseModelSource For(AgentOptions options, AgentData data)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var budget = new PretrainingBudget { PublicImages = options.PublicSliceCount, Epochs = options.PretrainingEpochs };
+        return new CheckpointBaseModelSource(ConfigOf(options.ModelSize), options.BaseModelSeed, options.CheckpointDirectory, budget, data);
     }
 
     /// <summary>Model configuration named by <see cref="AgentOptions.ModelSize"/>.</summary>
@@ -52,26 +59,13 @@ public sealed class PretrainedBaseModelSource : IBaseModelSource
     };
 
     /// <inheritdoc/>
-    public BaseModel Get(CancellationToken cancellationToken) =>
-        Cache.GetOrAdd(_key, _ => new Lazy<BaseModel>(Pretrain, LazyThreadSafetyMode.ExecutionAndPublication)).Value;
-
-    private BaseModel Pretrain()
+    public BaseModel Get(CancellationToken cancellationToken)
     {
-        var model = TinyVitModel.CreateRandom(_config, _seed);
-        Dataset publicSlice = _data.PublicSlice();
-        if (publicSlice.Count > 0)
+        string key = Path.GetFullPath(BaseCheckpoint.FilePathOf(_directory, BaseCheckpoint.ContentHashOf(BaseCheckpoint.ContentKeyOf(_config, _seed, _budget))));
+        return Loaded.GetOrAdd(key, _ => new Lazy<BaseModel>(() =>
         {
-            Trainer.Train(model, publicSlice, new TrainingOptions
-            {
-                Epochs = int.MaxValue / Math.Max(1, publicSlice.Count),
-                MaximumSteps = _steps,
-                BatchSize = 64,
-                LearningRate = 3e-3f,
-                Seed = _seed,
-            }, TrainingMode.Full);
-        }
-
-        string id = _key.Length <= 64 ? _key : _key[..64];
-        return new BaseModel(id, model.Weights);
+            BaseCheckpoint checkpoint = BaseCheckpoint.LoadOrTrain(_config, _seed, _directory, _budget, _data.Load(), cancellationToken: cancellationToken);
+            return new BaseModel(checkpoint.ModelId, checkpoint.Weights);
+        }, LazyThreadSafetyMode.ExecutionAndPublication)).Value;
     }
 }
