@@ -9,6 +9,7 @@ internal static class CommandCatalog
     {
         yield return DemoCommand.Create();
         yield return GatewayCommand.Create();
+        yield return DeviceCommand.Create();
         yield return BenchCommand.Create();
         yield return UnlearnCommand.Create();
     }
