@@ -62,13 +62,16 @@ public sealed class BackdoorUnlearningTests(TinyBaseModelFixture fixture, ITestO
     [Fact]
     public async Task Exact_recompute_removes_the_backdoor_that_the_attacker_planted()
     {
-        var result = await FederatedSimulation.RunAsync(fixture.Weights, fixture.Data, fixture.Options(rounds: 2));
+        // Two devices, so the attacker's update carries half the weight and the tiny model learns the trigger within two rounds.
+        var options = fixture.Options(rounds: 2) with { DeviceRanks = [8, 8], ImagesPerDevice = 200, PoisonFraction = 0.5, LocalSteps = 20 };
+        var result = await FederatedSimulation.RunAsync(fixture.Weights, fixture.Data, options);
         output.WriteLine(result.ToTable());
 
         var original = result.Original;
         var exact = result.Method(UnlearningMethodNames.ExactRecompute);
-        Assert.True(original.AttackSuccessRate > result.BaseModel.AttackSuccessRate, "the backdoor must be learned before it can be unlearned");
-        Assert.True(exact.AttackSuccessRate < original.AttackSuccessRate,
+        Assert.True(original.AttackSuccessRate > result.BaseModel.AttackSuccessRate + 0.1,
+            $"the backdoor must be learned before it can be unlearned: attack success {original.AttackSuccessRate:P1}, base model {result.BaseModel.AttackSuccessRate:P1}");
+        Assert.True(exact.AttackSuccessRate < original.AttackSuccessRate / 2,
             $"attack success {original.AttackSuccessRate:P1} before, {exact.AttackSuccessRate:P1} after exact_recompute");
         Assert.All(result.Rows(), row => Assert.InRange(row.CleanAccuracy, 0, 1));
         Assert.Equal(3, result.Methods.Count);
