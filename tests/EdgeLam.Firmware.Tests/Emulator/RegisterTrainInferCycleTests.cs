@@ -114,7 +114,7 @@ public sealed class RegisterTrainInferCycleTests
             await gateway.PublishAsync(Topics.Device("esp-2", DeviceTopic.Deploy), WireMessages.Encode(Deployment.Inline("head-int8", "head", Precision.Int8, blob)));
             var ack = WireMessages.Decode<DeploymentAck>(await gateway.NextAsync(Topics.Device("esp-2", DeviceTopic.DeployAck), Wait));
             Assert.Equal(DeploymentOutcome.Failed, ack.Outcome);
-            Assert.Matches(@"^stage head int8 needs \d+ KiB RAM, board esp32-wrover allows 1 KiB$", ack.Error);
+            Assert.Matches(@"^stage head int8 needs \d+ bytes RAM, board esp32-wrover allows 512 bytes$", ack.Error);
         }
         finally
         {

@@ -34,9 +34,9 @@ public sealed class MemoryBudget
     /// <summary>RAM for LoRA training (memory.trainingBudgetBytes).</summary>
     public long TrainingRamBytes { get; }
 
-    /// <summary>Bytes as whole KiB rounded up, e.g. "412 KiB".</summary>
+    /// <summary>Bytes as whole KiB rounded up, e.g. "412 KiB"; below 10 KiB as exact bytes, e.g. "1010 bytes".</summary>
     public static string Kibibytes(long bytes)
     {
-        return ((bytes + 1023) / 1024).ToString() + " KiB";
+        return bytes < 10240 ? bytes.ToString() + " bytes" : ((bytes + 1023) / 1024).ToString() + " KiB";
     }
 }
