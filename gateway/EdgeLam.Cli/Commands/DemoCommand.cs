@@ -18,7 +18,15 @@ internal static class DemoCommand
             var settings = parse.GetValue(quick) ? DemoSettings.Quick : new DemoSettings();
             if (parse.GetValue(rounds) is { } r) settings = settings with { Rounds = r };
             var commandLine = "./edgelam " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
-            return await DemoRunner.RunAsync(parse.GetValue(output)!.FullName, parse.GetValue(fleet)?.FullName, settings, commandLine, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await DemoRunner.RunAsync(parse.GetValue(output)!.FullName, parse.GetValue(fleet)?.FullName, settings, commandLine, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or TimeoutException or ArgumentException or EdgeLam.Boards.BoardProfileException)
+            {
+                Console.Error.WriteLine($"edgelam demo: {ex.Message}");
+                return 1;
+            }
         });
         return command;
     }

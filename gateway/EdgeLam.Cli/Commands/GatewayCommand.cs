@@ -33,9 +33,11 @@ internal static class GatewayCommand
             Args = overrides,
             ContentRootPath = Directory.GetCurrentDirectory(),
         });
+        // The defaults shipped next to the binary come first; a local appsettings.json, the environment and the command line override them.
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
         {
-            Path = Path.Combine(AppContext.BaseDirectory, "appsettings.json"),
+            FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(AppContext.BaseDirectory),
+            Path = "appsettings.json",
             Optional = false,
         });
         if (extraConfig is not null) builder.Configuration.AddJsonFile(extraConfig.FullName, optional: false);
