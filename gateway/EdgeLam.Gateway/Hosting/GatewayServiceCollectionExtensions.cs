@@ -1,3 +1,4 @@
+using EdgeLam.Gateway.Api;
 using EdgeLam.Gateway.Broker;
 using EdgeLam.Gateway.Fleet;
 using EdgeLam.Gateway.Inference;
@@ -39,6 +40,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<GatewayRuntime>());
         services.AddEdgeLamInference(configuration);
         services.AddEdgeLamUnlearning(configuration);
+        services.AddEdgeLamApi(configuration);
         return services;
     }
 }

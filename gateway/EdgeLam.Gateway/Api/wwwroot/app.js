@@ -1,0 +1,137 @@
+// Dashboard: loads the views once, then refreshes them whenever the gateway reports an event (server-sent events).
+"use strict";
+
+const views = {
+  fleet: { url: "/api/fleet", render: renderFleet },
+  rounds: { url: "/api/rounds", render: renderRounds },
+  ledger: { url: "/api/ledger/totals", render: renderLedger },
+  audit: { url: "/api/unlearning/audit", render: renderAudit },
+};
+
+// Which views an event kind can change.
+const affected = {
+  "device-registered": ["fleet"], "device-offline": ["fleet"],
+  "round-started": ["rounds"], "round-aggregated": ["rounds", "ledger"], "round-failed": ["rounds", "ledger"],
+  "message-rejected": ["ledger"], "deployment-changed": ["fleet"],
+  "unlearning-started": [], "unlearning-verified": ["audit", "fleet", "rounds"], "unlearning-failed": ["audit"],
+};
+
+function cell(row, text, className) {
+  const td = document.createElement("td");
+  td.textContent = text === null || text === undefined ? "–" : String(text);
+  if (className) td.className = className;
+  row.appendChild(td);
+  return td;
+}
+
+function fill(tableId, items, addCells) {
+  const body = document.querySelector(`#${tableId} tbody`);
+  body.replaceChildren();
+  for (const item of items) {
+    const row = document.createElement("tr");
+    addCells(row, item);
+    body.appendChild(row);
+  }
+  body.classList.remove("flash");
+  void body.offsetWidth;
+  body.classList.add("flash");
+}
+
+const time = (value) => value ? new Date(value).toLocaleTimeString() : null;
+const percent = (value) => typeof value === "number" ? `${(value * 100).toFixed(1)} %` : null;
+
+// Round metrics are the coordinator's JSON; accuracy and byte counts are shown when it has them.
+function metric(metrics, ...names) {
+  if (!metrics || typeof metrics !== "object") return null;
+  for (const name of names) {
+    for (const [key, value] of Object.entries(metrics)) {
+      if (key.toLowerCase() === name.toLowerCase()) return value;
+    }
+  }
+  return null;
+}
+
+function renderFleet(devices) {
+  fill("fleet", devices, (row, d) => {
+    cell(row, d.deviceId);
+    cell(row, d.tier);
+    cell(row, d.boardId);
+    const badge = document.createElement("span");
+    badge.className = `badge ${d.status === "online" ? "online" : "offline"}`;
+    badge.textContent = d.status;
+    cell(row, "").replaceChildren(badge);
+    cell(row, d.maxLoraRank, "number");
+    cell(row, d.queueLength, "number");
+    cell(row, percent(d.load), "number");
+    cell(row, typeof d.temperatureCelsius === "number" ? `${d.temperatureCelsius.toFixed(1)} °C` : null, "number");
+    cell(row, time(d.lastSeen));
+  });
+}
+
+function renderRounds(rounds) {
+  fill("rounds", [...rounds].reverse(), (row, r) => {
+    const accuracy = metric(r.metrics, "accuracy", "globalAccuracy", "testAccuracy");
+    cell(row, r.round, "number");
+    cell(row, r.strategy);
+    cell(row, r.state);
+    cell(row, time(r.startedAt));
+    cell(row, typeof accuracy === "number" ? percent(accuracy) : accuracy, "number");
+    cell(row, metric(r.metrics, "uplinkBytes"), "number");
+    cell(row, metric(r.metrics, "downlinkBytes"), "number");
+  });
+}
+
+function renderLedger(totals) {
+  fill("ledger", Object.entries(totals), (row, [outcome, bytes]) => {
+    cell(row, outcome);
+    cell(row, bytes, "number");
+  });
+}
+
+function renderAudit(audit) {
+  fill("audit", [...audit].reverse(), (row, a) => {
+    cell(row, a.id, "number");
+    cell(row, time(a.at));
+    cell(row, a.deviceId);
+    cell(row, a.method);
+    cell(row, a.requestedBy);
+  });
+}
+
+async function refresh(name) {
+  const view = views[name];
+  try {
+    const response = await fetch(view.url, { headers: { Accept: "application/json" } });
+    if (response.ok) view.render(await response.json());
+  } catch (error) {
+    console.warn(`refreshing ${name} failed`, error);
+  }
+}
+
+function logEvent(event) {
+  const list = document.getElementById("events");
+  const item = document.createElement("li");
+  const who = [event.deviceId, event.round ? `round ${event.round}` : null].filter(Boolean).join(", ");
+  item.textContent = `${time(event.at)}  ${event.kind}${who ? ` (${who})` : ""}${event.detail ? `: ${event.detail}` : ""}`;
+  list.prepend(item);
+  while (list.children.length > 200) list.lastChild.remove();
+}
+
+function connect() {
+  const state = document.getElementById("stream-state");
+  const source = new EventSource("/api/events");
+  source.onopen = () => { state.textContent = "events: live"; state.className = "badge online"; };
+  source.onerror = () => { state.textContent = "events: reconnecting"; state.className = "badge offline"; };
+  const onEvent = (message) => {
+    const event = JSON.parse(message.data);
+    logEvent(event);
+    for (const name of affected[event.kind] ?? []) refresh(name);
+  };
+  for (const kind of Object.keys(affected)) source.addEventListener(kind, onEvent);
+  source.addEventListener("connected", onEvent);
+}
+
+for (const name of Object.keys(views)) refresh(name);
+// Heartbeats (load, temperature) are not events; the fleet view polls for them.
+setInterval(() => refresh("fleet"), 5000);
+connect();
