@@ -299,7 +299,9 @@ public sealed partial class TrainingCoordinator : IDisposable
     {
         if (header.Rank != instruction.Rank) return $"rank {header.Rank}, assigned {instruction.Rank}";
         if (header.Precision != instruction.Precision) return $"precision {WireMessages.EnumName(header.Precision)}, assigned {WireMessages.EnumName(instruction.Precision)}";
-        if (!header.Layers.SequenceEqual(instruction.Layers)) return $"layers [{string.Join(",", header.Layers)}], assigned [{string.Join(",", instruction.Layers)}]";
+        // A device may adapt fewer projections or layers than assigned (an ESP32 holds only what fits); never others.
+        if (header.Layers.Count == 0 || header.Layers.Except(instruction.Layers).Any())
+            return $"layers [{string.Join(",", header.Layers)}] are not within the assigned [{string.Join(",", instruction.Layers)}]";
         return null;
     }
 
