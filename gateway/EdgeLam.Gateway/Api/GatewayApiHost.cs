@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 
 namespace EdgeLam.Gateway.Api;
 
@@ -55,11 +56,17 @@ public sealed partial class GatewayApiHost(
         Share<ArtifactStore>(builder.Services);
         builder.Services.AddSingleton(events);
         builder.Services.AddSingleton(rounds);
+        builder.Services.AddSingleton<GatewayApiMetrics>();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(GatewayApiMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter());
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapGatewayApi(api.Token);
+        app.MapPrometheusScrapingEndpoint();
+        app.Services.GetRequiredService<GatewayApiMetrics>();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
         Addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.Select(a => new Uri(a)).ToArray() ?? [];

@@ -24,6 +24,7 @@ public sealed partial class GatewayEventFeed(BrokerOptions brokerOptions, ILogge
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
     private readonly Lock _gate = new();
     private readonly List<Channel<ApiEvent>> _subscribers = [];
+    private int _disposed;
 
     /// <summary>Connects to the broker on <paramref name="port"/> and subscribes to the gateway events topic.</summary>
     public async Task StartAsync(int port, CancellationToken cancellationToken)
@@ -92,6 +93,7 @@ public sealed partial class GatewayEventFeed(BrokerOptions brokerOptions, ILogge
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         lock (_gate)
         {
             foreach (var subscriber in _subscribers) subscriber.Writer.TryComplete();

@@ -180,6 +180,17 @@ public sealed class GatewayApiTests : IAsyncLifetime, IDisposable
         Assert.Equal("text/css", style.Content.Headers.ContentType?.MediaType);
     }
 
+    [Fact]
+    public async Task Prometheus_scrape_shows_the_fleet_and_training_gauges()
+    {
+        using var response = await _http.GetAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("edgelam_fleet_devices", text, StringComparison.Ordinal);
+        Assert.Contains("status=\"online\"", text, StringComparison.Ordinal);
+        Assert.Contains("edgelam_training_last_round", text, StringComparison.Ordinal);
+    }
+
     private async Task<HttpResponseMessage> PostWithTokenAsync(string path, object body)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative)) { Content = JsonContent.Create(body) };

@@ -75,9 +75,12 @@ function renderRounds(rounds) {
     cell(row, r.strategy);
     cell(row, r.state);
     cell(row, time(r.startedAt));
+    cell(row, metric(r.metrics, "accepted"), "number");
     cell(row, typeof accuracy === "number" ? percent(accuracy) : accuracy, "number");
     cell(row, metric(r.metrics, "uplinkBytes"), "number");
     cell(row, metric(r.metrics, "downlinkBytes"), "number");
+    const seconds = metric(r.metrics, "seconds");
+    cell(row, typeof seconds === "number" ? seconds.toFixed(1) : null, "number");
   });
 }
 
