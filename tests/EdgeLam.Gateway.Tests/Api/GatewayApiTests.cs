@@ -75,7 +75,7 @@ public sealed class GatewayApiTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Mutating_endpoints_refuse_requests_without_the_token_with_problem_details()
     {
-        using var missing = await _http.PostAsJsonAsync(new Uri("/api/training/rounds", UriKind.Relative), new { strategy = "fedft-h" });
+        using var missing = await _http.PostAsJsonAsync(new Uri("/api/training/rounds", UriKind.Relative), new { strategy = "fedft_h" });
         await AssertProblemAsync(missing, HttpStatusCode.Unauthorized, "Missing or invalid API token");
         Assert.Contains("Bearer", missing.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
 
@@ -178,6 +178,23 @@ public sealed class GatewayApiTests : IAsyncLifetime, IDisposable
 
         using var style = await _http.GetAsync(new Uri("/style.css", UriKind.Relative));
         Assert.Equal("text/css", style.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Malformed_json_and_unknown_routes_get_problem_details()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/unlearning", UriKind.Relative))
+        {
+            Content = new StringContent("{ not json", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        using var malformed = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Equal("application/problem+json", malformed.Content.Headers.ContentType?.MediaType);
+
+        using var unknown = await _http.GetAsync(new Uri("/api/no-such-view", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
