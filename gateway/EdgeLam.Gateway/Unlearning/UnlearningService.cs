@@ -110,17 +110,16 @@ public sealed partial class UnlearningService(
         }
         catch (WireFormatException ex)
         {
-            await RefuseAsync(command, command.DeviceId, $"{ex.Field}: {ex.Message}").ConfigureAwait(false);
+            await RefuseAsync(command, command.DeviceId, ex.Message).ConfigureAwait(false);
             return;
         }
 
-        lock (_gate)
+        bool first;
+        lock (_gate) first = _executedCommands.Add(command.CommandId);
+        if (!first)
         {
-            if (!_executedCommands.Add(command.CommandId))
-            {
-                _ = RefuseAsync(command, command.DeviceId, "this command id was already executed");
-                return;
-            }
+            await RefuseAsync(command, command.DeviceId, "this command id was already executed").ConfigureAwait(false);
+            return;
         }
 
         var method = UnlearnCommandId.TryGetMethod(command.CommandId, out var named) ? named.Value : UnlearningMethodNames.Parse(options.Value.DefaultMethod);
