@@ -44,6 +44,39 @@ public static class DemoPlots
         return Save(plot, directory, "training-bytes.png");
     }
 
+    public static string LatencyCdf(string directory, IReadOnlyList<InferenceRun> runs)
+    {
+        var plot = new Plot();
+        foreach (var run in runs.Where(r => r.LatenciesMilliseconds.Count > 0))
+        {
+            var xs = run.LatenciesMilliseconds.ToArray();
+            var ys = Enumerable.Range(1, xs.Length).Select(i => i / (double)xs.Length).ToArray();
+            plot.Add.Scatter(xs, ys).LegendText = run.Strategy;
+        }
+
+        plot.Title("Inference latency CDF per strategy (measured; cloud includes a modelled WAN round trip)");
+        plot.XLabel("latency (ms)");
+        plot.YLabel("fraction of requests");
+        plot.ShowLegend(Alignment.LowerRight);
+        return Save(plot, directory, "inference-latency-cdf.png");
+    }
+
+    public static string TradeoffSweep(string directory, IReadOnlyList<EdgeLam.Gateway.Inference.TradeoffPoint> points)
+    {
+        var plot = new Plot();
+        var xs = points.Select(p => Math.Log10(p.Tradeoff)).ToArray();
+        plot.Add.Scatter(xs, points.Select(p => p.MeanPenalty).ToArray()).LegendText = "mean penalty (cost)";
+        var backlog = plot.Add.Scatter(xs, points.Select(p => p.MeanBacklogMilliseconds).ToArray());
+        backlog.LegendText = "mean backlog (ms)";
+        backlog.Axes.YAxis = plot.Axes.Right;
+        plot.Title("Drift-plus-penalty: cost against backlog as V grows (measured)");
+        plot.XLabel("log10 V");
+        plot.YLabel("mean penalty");
+        plot.Axes.Right.Label.Text = "mean backlog (ms)";
+        plot.ShowLegend(Alignment.UpperCenter);
+        return Save(plot, directory, "inference-v-sweep.png");
+    }
+
     public static string Save(Plot plot, string directory, string fileName)
     {
         var path = Path.Combine(directory, fileName);

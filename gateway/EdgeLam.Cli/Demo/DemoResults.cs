@@ -19,6 +19,8 @@ public sealed record DemoResults
     public IReadOnlyList<StrategyRun> Training { get; init; } = [];
     public object? Inference { get; set; }
     public object? Unlearning { get; set; }
+    [JsonIgnore]
+    public string? UnlearningMarkdown { get; set; }
     public List<string> Plots { get; } = [];
     public List<string> Notes { get; } = [];
     public double Seconds { get; set; }
@@ -65,6 +67,29 @@ public sealed record DemoResults
             }
 
             md.AppendLine();
+        }
+
+        if (Inference is InferenceExperimentResult inference)
+        {
+            md.AppendLine("## Experiment 2: inference over microservices").AppendLine();
+            md.AppendLine(c, $"QoS: minimum accuracy {inference.MinimumAccuracy:P0}, maximum latency {inference.MaximumLatencyMilliseconds:0} ms. Energy is *modelled* (measured busy time × the board's busy power); the cloud's WAN round trip is *modelled*.").AppendLine();
+            md.AppendLine("| strategy | p50 ms | p95 ms | p99 ms | req/s | QoS violations | accuracy | failures | energy mJ/request (modelled) |").AppendLine("|---|---|---|---|---|---|---|---|---|");
+            foreach (var run in inference.Runs)
+                md.AppendLine(c, $"| {run.Strategy} | {run.P50Milliseconds:0.0} | {run.P95Milliseconds:0.0} | {run.P99Milliseconds:0.0} | {run.ThroughputPerSecond:0.0} | {run.QosViolations} | {run.Accuracy:P1} | {run.Failures} | {run.ModelledEnergyMillijoulesPerRequest:0.00} |");
+            md.AppendLine().AppendLine("V sweep of drift-plus-penalty:").AppendLine();
+            md.AppendLine("| V | mean penalty | mean backlog ms | mean latency ms | QoS met |").AppendLine("|---|---|---|---|---|");
+            foreach (var p in inference.TradeoffSweep)
+                md.AppendLine(c, $"| {p.Tradeoff} | {p.MeanPenalty:0.000} | {p.MeanBacklogMilliseconds:0.0} | {p.MeanLatencyMilliseconds:0.0} | {p.QosMetFraction:P0} |");
+            md.AppendLine().AppendLine("Placements:").AppendLine();
+            foreach (var placement in inference.Placements) md.AppendLine(c, $"- {placement}");
+            md.AppendLine();
+        }
+
+        if (UnlearningMarkdown is not null)
+        {
+            md.AppendLine("## Experiment 3: federated unlearning of a backdoor device").AppendLine();
+            md.AppendLine("The last device plants a backdoor (trigger patch relabelled to a target class). Each method removes it; a federation retrained from scratch without it is the reference.").AppendLine();
+            md.AppendLine("```").AppendLine(UnlearningMarkdown).AppendLine("```").AppendLine();
         }
 
         foreach (var plot in Plots) md.AppendLine(c, $"![{Path.GetFileNameWithoutExtension(plot)}]({Path.GetFileName(plot)})").AppendLine();
