@@ -88,6 +88,8 @@ public sealed partial class DeviceAgent : IAsyncDisposable
     /// <summary>Its thermal governor.</summary>
     public ThermalGovernor Thermal => _governor;
 
+    private bool _stopping;
+
     /// <summary>Works until <paramref name="cancellationToken"/> is cancelled, then says "offline" (shutdown) and disconnects.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -109,6 +111,8 @@ public sealed partial class DeviceAgent : IAsyncDisposable
             // Orderly stop.
         }
 
+        // From here on the LED says "off": a late connection-changed event must not repaint it as an error.
+        Volatile.Write(ref _stopping, true);
         using var shutdown = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _connection.DisconnectAsync("shutdown", shutdown.Token).ConfigureAwait(false);
         _hardware.Led.SetPattern(LedPattern.Off);
@@ -358,6 +362,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
 
     private void RefreshLed()
     {
+        if (Volatile.Read(ref _stopping)) return;
         LedPattern pattern = _training ? LedPattern.Training
             : _inferring ? LedPattern.Inferring
             : _connection.IsConnected ? LedPattern.Idle

@@ -100,7 +100,8 @@ public static class DemoRunner
             }, log: message => context.Status(Markup.Escape("Unlearning: " + message)), cancellationToken: cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
         results.Unlearning = unlearning;
-        AnsiConsole.Write(new Panel(Markup.Escape(unlearning!.ToTable())).Header("Experiment 3: unlearning a backdoor device (measured)"));
+        AnsiConsole.MarkupLine("[bold]Experiment 3: unlearning a backdoor device (measured)[/]");
+        Console.WriteLine(unlearning!.ToTable());
         results.UnlearningMarkdown = unlearning.ToTable();
 
         results.Notes.Add("full_fedavg (every device sends all model weights) is not run: the wire contract has no full-weight update message yet.");
