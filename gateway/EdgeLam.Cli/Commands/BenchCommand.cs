@@ -10,7 +10,44 @@ internal static class BenchCommand
     {
         var bench = new Command("bench", "Run a benchmark and print measured figures");
         bench.Subcommands.Add(CreateModelBenchmark());
+        bench.Subcommands.Add(CreateAgentBenchmark());
+        bench.Subcommands.Add(CreateMcuBenchmark());
         return bench;
+    }
+
+    /// <summary>`edgelam bench agent [--json]`: per-variant ONNX Runtime latency of each stage and LoRA training speed on this machine.</summary>
+    private static Command CreateAgentBenchmark()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var board = new Option<string>("--board") { Description = "Board profile id or path", DefaultValueFactory = _ => "raspberry-pi-4" };
+        var command = new Command("agent", "Per-variant ONNX Runtime latency of each stage (FP32/FP16/INT8/Pruned-INT8) and LoRA training samples per second") { json, board };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var options = new EdgeLam.Agent.Benchmarks.AgentBenchmarkOptions { Agent = new EdgeLam.Agent.AgentOptions { DeviceId = "bench", Board = parseResult.GetValue(board)! } };
+            var result = await EdgeLam.Agent.Benchmarks.AgentBenchmark.RunAsync(options, message => Console.Error.WriteLine(message), cancellationToken).ConfigureAwait(false);
+            Console.Out.WriteLine(result.ToJson());
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>`edgelam bench mcu [--json]`: the firmware's integer stages in the emulator against the ESP32 budget and ONNX Runtime.</summary>
+    private static Command CreateMcuBenchmark()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var board = new Option<FileInfo>("--board") { Description = "Board profile", DefaultValueFactory = _ => new FileInfo(Path.Combine("hardware", "boards", "esp32-wrover.json")) };
+        var command = new Command("mcu", "MACs and peak RAM per stage against the board budget, int8 MAC/s of the firmware kernel vs ONNX Runtime, integer-stage accuracy") { json, board };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var data = EdgeLam.Model.Data.FashionMnist.Load();
+            var checkpoint = EdgeLam.Model.Checkpoints.BaseCheckpoint.LoadOrTrain(new EdgeLam.Model.Architecture.TinyVitConfig(), 1, Path.Combine(".edgelam", "checkpoints"),
+                data: data, log: message => Console.Error.WriteLine(message), cancellationToken: cancellationToken);
+            var profile = EdgeLam.Boards.BoardProfileLoader.Load(parseResult.GetValue(board)!.FullName);
+            var result = EdgeLam.Firmware.Emulator.Benchmarks.McuBenchmark.Run(checkpoint.Weights, data, profile);
+            Console.Out.WriteLine(result.ToJson());
+            return Task.FromResult(0);
+        });
+        return command;
     }
 
     /// <summary>`edgelam bench model [--json]`: accuracy, size and latency of the model variants (see ModelBenchmark).</summary>
@@ -20,7 +57,7 @@ internal static class BenchCommand
         var cache = new Option<string>("--cache-dir")
         {
             Description = "Folder of the cached base checkpoint",
-            DefaultValueFactory = _ => Path.Combine(".edgelam", "cache"),
+            DefaultValueFactory = _ => Path.Combine(".edgelam", "checkpoints"),
         };
         var testImages = new Option<int?>("--test-images") { Description = "Measure accuracy on the first N test images (default: all 10000)" };
         var command = new Command("model", "Base, LoRA and full fine-tune accuracy; FP32/FP16/INT8/Pruned-INT8 accuracy and size in ONNX Runtime; forward latency")
@@ -37,7 +74,7 @@ internal static class BenchCommand
             }
             var options = new ModelBenchmarkOptions
             {
-                CacheDirectory = parseResult.GetValue(cache) ?? Path.Combine(".edgelam", "cache"),
+                CacheDirectory = parseResult.GetValue(cache) ?? Path.Combine(".edgelam", "checkpoints"),
                 TestImages = images,
             };
             // Progress goes to stderr so that stdout holds only the result.
