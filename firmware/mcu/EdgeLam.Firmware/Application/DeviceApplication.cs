@@ -16,6 +16,9 @@ namespace EdgeLam.Firmware.Application;
 /// </summary>
 public sealed class DeviceApplication : IMqttMessageHandler
 {
+        /// <summary>The fleet's LoRA alpha (the gateway's Training:LoraAlpha); the assignment carries no alpha, so every device must use the same.</summary>
+        public const float FleetLoraAlpha = 16f;
+
     private const int QueueCapacity = 32;
     private readonly DeviceProfile profile;
     private readonly MqttClient client;
@@ -237,7 +240,7 @@ public sealed class DeviceApplication : IMqttMessageHandler
         }
 
         long started = clock.MonotonicMilliseconds;
-        var trainer = new LoraProjectionTrainer(layer, "fc2", training.ProjectionIn, training.Head.ModelDim, training.Tokens, assignment.Rank, 2f * assignment.Rank, training.Head, (int)assignment.PartitionSeed + assignment.PartitionIndex);
+        var trainer = new LoraProjectionTrainer(layer, "fc2", training.ProjectionIn, training.Head.ModelDim, training.Tokens, assignment.Rank, FleetLoraAlpha, training.Head, (int)assignment.PartitionSeed + assignment.PartitionIndex);
         memory.CheckTrainingFits("rank-" + assignment.Rank.ToString() + " LoRA of layers." + layer.ToString() + ".fc2", trainer.TrainingStateBytes);
         ITrainingShard shard = training.ShardFor(assignment);
         int batchSize = assignment.BatchSize < shard.Count ? assignment.BatchSize : shard.Count;
