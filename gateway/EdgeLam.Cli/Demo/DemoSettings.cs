@@ -6,7 +6,7 @@ public sealed record DemoSettings
     public int Rounds { get; init; } = 6;
     public int LocalSteps { get; init; } = 25;
     public int BatchSize { get; init; } = 32;
-    public double LearningRate { get; init; } = 3e-3;
+    public double LearningRate { get; init; } = 1e-3;
     public TimeSpan RoundTimeout { get; init; } = TimeSpan.FromMinutes(3);
     public int EvaluationImages { get; init; } = 2000;
     public int Seed { get; init; } = 1;
