@@ -12,6 +12,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateModelBenchmark());
         bench.Subcommands.Add(CreateAgentBenchmark());
         bench.Subcommands.Add(CreateMcuBenchmark());
+        bench.Subcommands.Add(CreateUnlearningBenchmark());
         return bench;
     }
 
@@ -26,6 +27,29 @@ internal static class BenchCommand
             var options = new EdgeLam.Agent.Benchmarks.AgentBenchmarkOptions { Agent = new EdgeLam.Agent.AgentOptions { DeviceId = "bench", Board = parseResult.GetValue(board)! } };
             var result = await EdgeLam.Agent.Benchmarks.AgentBenchmark.RunAsync(options, message => Console.Error.WriteLine(message), cancellationToken).ConfigureAwait(false);
             Console.Out.WriteLine(result.ToJson());
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>`edgelam bench unlearning [--json]`: seconds and metrics of each unlearning method and of retraining, in one run.</summary>
+    private static Command CreateUnlearningBenchmark()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
+        var command = new Command("unlearning", "A backdoor device trains with the fleet, then subtract, exact_recompute and calibrated remove it; retraining from scratch is the reference") { json };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var data = EdgeLam.Model.Data.FashionMnist.Load();
+            var checkpoint = EdgeLam.Model.Checkpoints.BaseCheckpoint.LoadOrTrain(new EdgeLam.Model.Architecture.TinyVitConfig(), 1, Path.Combine(".edgelam", "checkpoints"),
+                data: data, log: message => Console.Error.WriteLine(message), cancellationToken: cancellationToken);
+            var result = await EdgeLam.Gateway.Unlearning.Verification.FederatedSimulation.RunAsync(checkpoint.Weights, data, new()
+            {
+                DeviceRanks = [16, 8, 8, 4],
+                ForgottenDeviceIndex = 3,
+                PublicImages = EdgeLam.Model.Checkpoints.PretrainingBudget.Default.PublicImages,
+                PublicSeed = 1,
+            }, log: message => Console.Error.WriteLine(message), cancellationToken: cancellationToken).ConfigureAwait(false);
+            Console.Out.WriteLine(parseResult.GetValue(json) ? result.ToJsonText() : result.ToTable());
             return 0;
         });
         return command;
