@@ -143,6 +143,9 @@ public sealed partial class UnlearningService(
             await PublishEventAsync(GatewayEventKind.UnlearningStarted, deviceId, $"{methodName} requested by {requestedBy}").ConfigureAwait(false);
             try
             {
+                // Refused, not queued behind it: the round would aggregate into a global that unlearning is about to replace.
+                if (coordinator.IsRoundRunning)
+                    throw new InvalidOperationException($"round {coordinator.LastRound} is running; unlearning of '{deviceId}' is refused until it ends, and nothing was changed");
                 var report = await UnlearnCoreAsync(deviceId, method, methodName, requestedBy, cancellationToken).ConfigureAwait(false);
                 LogVerified(deviceId, methodName, report.ContributionsRemoved, report.RelativeChange);
                 await PublishEventAsync(GatewayEventKind.UnlearningVerified, deviceId,

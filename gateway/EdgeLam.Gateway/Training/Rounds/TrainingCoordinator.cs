@@ -69,6 +69,9 @@ public sealed partial class TrainingCoordinator : IDisposable
 
     public int LastRound { get; private set; }
 
+    /// <summary>True while a round is collecting updates; unlearning refuses to run then.</summary>
+    public bool IsRoundRunning => _pending is not null;
+
     /// <summary>Resumes from the store: interrupted rounds are marked failed, the last global state is loaded.</summary>
     public void Resume()
     {
