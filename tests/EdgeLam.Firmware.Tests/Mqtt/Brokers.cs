@@ -1,6 +1,5 @@
+using EdgeLam.Tests.Shared;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using EdgeLam.Firmware.Application;
 using EdgeLam.Firmware.Emulator.Hosting;
 using EdgeLam.Firmware.Mqtt;
@@ -58,7 +57,7 @@ public sealed class TestBroker : IAsyncDisposable
     {
         Assert.True(File.Exists(MosquittoPath), "mosquitto is required (Debian package 'mosquitto'; ./edgelam test installs it)");
         var directory = NewDirectory();
-        var port = FreeTcpPort();
+        var port = Loopback.FreeTcpPort();
         MosquittoConfigWriter.WriteAll(directory, port, Enroll(directory).Records);
         var process = Process.Start(new ProcessStartInfo(MosquittoPath, ["-c", Path.Combine(directory, "mosquitto.conf")])
         {
@@ -66,7 +65,7 @@ public sealed class TestBroker : IAsyncDisposable
             RedirectStandardOutput = true,
         })!;
         var broker = new TestBroker(directory, port, null, process);
-        await WaitForPortAsync(port);
+        await Loopback.WaitForPortAsync(port);
         return broker;
     }
 
@@ -117,31 +116,6 @@ public sealed class TestBroker : IAsyncDisposable
         var directory = Path.Combine(Path.GetTempPath(), "edgelam-firmware-broker-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         return directory;
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(25);
-            }
-        }
     }
 }
 

@@ -1,6 +1,5 @@
+using EdgeLam.Tests.Shared;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using EdgeLam.Gateway.Broker;
 using MQTTnet;
@@ -21,7 +20,7 @@ public sealed class MosquittoInteropTests
         var store = new CredentialStore(Path.Combine(directory, "credentials.json"));
         store.Enroll("gateway", ClientRole.Gateway, "gateway-secret");
         store.Enroll("pi-1", ClientRole.Device, "device-secret");
-        var port = FreeTcpPort();
+        var port = Loopback.FreeTcpPort();
         MosquittoConfigWriter.WriteAll(directory, port, store.Records);
 
         using var mosquitto = Process.Start(new ProcessStartInfo(MosquittoPath, ["-c", Path.Combine(directory, "mosquitto.conf")])
@@ -31,7 +30,7 @@ public sealed class MosquittoInteropTests
         })!;
         try
         {
-            await WaitForPortAsync(port);
+            await Loopback.WaitForPortAsync(port);
             var factory = new MqttClientFactory();
             using var device = factory.CreateMqttClient();
 
@@ -57,29 +56,4 @@ public sealed class MosquittoInteropTests
     private static MqttApplicationMessage Message(string topic) =>
         new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(Encoding.UTF8.GetBytes("{}"))
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
-        }
-    }
 }
