@@ -33,6 +33,27 @@ public sealed record TrainingOptions
     /// <summary>Seeds the per-epoch shuffle of the training images.</summary>
     public int Seed { get; init; }
 
+    /// <summary>
+    /// A federated device's local round: exactly <paramref name="localSteps"/> steps at a constant learning rate
+    /// (no warm-up, decay or weight decay, so the round's update is what the assignment asked for).
+    /// </summary>
+    public static TrainingOptions ForLocalRound(int localSteps, int batchSize, double learningRate, int shardImages, int seed)
+    {
+        int batch = Math.Min(batchSize, shardImages);
+        int stepsPerEpoch = Math.Max(1, shardImages / batch);
+        return new TrainingOptions
+        {
+            Epochs = (localSteps + stepsPerEpoch - 1) / stepsPerEpoch,
+            MaximumSteps = localSteps,
+            BatchSize = batch,
+            LearningRate = (float)learningRate,
+            WarmupFraction = 0f,
+            CosineDecay = false,
+            WeightDecay = 0f,
+            Seed = seed,
+        };
+    }
+
     public void Validate()
     {
         if (Epochs <= 0 || BatchSize <= 0 || MaximumSteps <= 0)

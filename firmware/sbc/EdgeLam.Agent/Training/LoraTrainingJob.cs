@@ -58,19 +58,7 @@ public static class LoraTrainingJob
             LoraFrames.Import(globalAdapter, adapters);
 
         var model = new TinyVitModel(baseModel.Weights, adapters);
-        int batchSize = Math.Min(assignment.BatchSize, shard.Count);
-        int stepsPerEpoch = Math.Max(1, shard.Count / batchSize);
-        var options = new TrainingOptions
-        {
-            Epochs = (assignment.LocalSteps + stepsPerEpoch - 1) / stepsPerEpoch,
-            MaximumSteps = assignment.LocalSteps,
-            BatchSize = batchSize,
-            LearningRate = (float)assignment.LearningRate,
-            WarmupFraction = 0f,
-            CosineDecay = false,
-            WeightDecay = 0f,
-            Seed = seed,
-        };
+        var options = TrainingOptions.ForLocalRound(assignment.LocalSteps, assignment.BatchSize, assignment.LearningRate, shard.Count, seed);
         var stopwatch = Stopwatch.StartNew();
         TrainingResult result = await Task.Run(() => Trainer.Train(model, shard, options, TrainingMode.LoraOnly, cancellationToken), cancellationToken).ConfigureAwait(false);
         stopwatch.Stop();

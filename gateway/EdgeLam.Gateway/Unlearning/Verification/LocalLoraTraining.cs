@@ -35,19 +35,7 @@ public static class LocalLoraTraining
         }
 
         var model = new TinyVitModel(baseWeights, adapters);
-        var batchSize = Math.Min(instruction.BatchSize, shard.Count);
-        var stepsPerEpoch = Math.Max(1, shard.Count / batchSize);
-        var options = new TrainingOptions
-        {
-            Epochs = (instruction.LocalSteps + stepsPerEpoch - 1) / stepsPerEpoch,
-            MaximumSteps = instruction.LocalSteps,
-            BatchSize = batchSize,
-            LearningRate = (float)instruction.LearningRate,
-            WarmupFraction = 0f,
-            CosineDecay = false,
-            WeightDecay = 0f,
-            Seed = seed,
-        };
+        var options = TrainingOptions.ForLocalRound(instruction.LocalSteps, instruction.BatchSize, instruction.LearningRate, shard.Count, seed);
         var result = Trainer.Train(model, shard, options, TrainingMode.LoraOnly, cancellationToken);
         var trained = adapters.Adapters.ToDictionary(
             a => ProjectionNames.Of(a.Layer, a.Projection),
