@@ -155,8 +155,9 @@ public sealed class ScriptedStageDevice : IAsyncDisposable
             reply = reply.WithTopic(Topics.Device(_deviceId, DeviceTopic.InferenceResult));
         }
 
-        await _client.PublishAsync(reply.Build());
+        // Counted before the publish: the gateway may finish the request before this publish's acknowledgement returns.
         Interlocked.Increment(ref _served);
+        await _client.PublishAsync(reply.Build());
     }
 
     public async ValueTask DisposeAsync()
