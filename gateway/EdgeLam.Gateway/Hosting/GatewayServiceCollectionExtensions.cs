@@ -35,6 +35,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<GatewayMqttClient>();
         services.AddSingleton<RejectionPublisher>();
         services.AddSingleton<DeviceRegistry>();
+        services.AddSingleton<DeviceEnrollment>();
         services.AddSingleton<TrainingCoordinator>();
         services.AddSingleton<GatewayRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayRuntime>());

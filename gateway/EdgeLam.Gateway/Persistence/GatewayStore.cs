@@ -114,6 +114,21 @@ public sealed class GatewayStore : IDisposable
                 r => new ContributionRecord(r.GetInt32(0), r.GetString(1), r.GetInt64(2), (byte[])r.GetValue(3), r.GetInt64(4)), ("$d", (object?)deviceId ?? DBNull.Value));
     }
 
+    /// <summary>Round, device and example count of every stored contribution, without the payloads.</summary>
+    public IReadOnlyList<(int Round, string DeviceId, long ExampleCount)> ContributionKeys()
+    {
+        lock (_gate)
+            return Query("SELECT round, device_id, example_count FROM contributions ORDER BY round, device_id", r => (r.GetInt32(0), r.GetString(1), r.GetInt64(2)));
+    }
+
+    /// <summary>One stored contribution, or null when there is none for that round and device.</summary>
+    public ContributionRecord? Contribution(int round, string deviceId)
+    {
+        lock (_gate)
+            return Query("SELECT round, device_id, example_count, payload, uplink_bytes FROM contributions WHERE round=$r AND device_id=$d",
+                r => new ContributionRecord(r.GetInt32(0), r.GetString(1), r.GetInt64(2), (byte[])r.GetValue(3), r.GetInt64(4)), ("$r", round), ("$d", deviceId)).SingleOrDefault();
+    }
+
     /// <summary>Deletes a device's stored contributions and marks it forgotten; returns how many were deleted.</summary>
     public int ForgetDevice(string deviceId, DateTimeOffset at)
     {

@@ -17,4 +17,16 @@ public interface IFederatedStrategy
     /// malformed replies (wrong shape, NaN/infinity) are rejected with a reason; never throws for bad replies.
     /// </summary>
     AggregationResult AggregateTrain(RoundContext context, IReadOnlyList<TrainingReply> replies, IReadOnlyList<TrainingFailure> failures);
+
+    /// <summary>
+    /// The global state <see cref="AggregateTrain"/> gives for these replies, without planning or measuring
+    /// downlinks; replaying stored rounds (unlearning) needs nothing else.
+    /// </summary>
+    GlobalModelState AggregateGlobal(RoundContext context, IReadOnlyList<TrainingReply> replies) => AggregateTrain(context, replies, []).Global;
+
+    /// <summary>
+    /// True when a round's aggregate of each tensor depends only on that round's contributions to it (the
+    /// previous global only keeps the tensors nobody trained), so a tensor retrained later can skip replay.
+    /// </summary>
+    bool AggregatesEachTensorFromItsRoundOnly => false;
 }

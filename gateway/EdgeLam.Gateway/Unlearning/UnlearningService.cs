@@ -55,6 +55,7 @@ public sealed partial class UnlearningService(
     public const double ExactnessTolerance = 1e-6;
 
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private readonly ContributionHistory _history = new();
     private readonly HashSet<string> _executedCommands = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly List<Task> _running = [];
@@ -146,6 +147,7 @@ public sealed partial class UnlearningService(
                 // Refused, not queued behind it: the round would aggregate into a global that unlearning is about to replace.
                 if (coordinator.IsRoundRunning)
                     throw new InvalidOperationException($"round {coordinator.LastRound} is running; unlearning of '{deviceId}' is refused until it ends, and nothing was changed");
+                RequireKnownDevice(deviceId);
                 var report = await UnlearnCoreAsync(deviceId, method, methodName, requestedBy, cancellationToken).ConfigureAwait(false);
                 LogVerified(deviceId, methodName, report.ContributionsRemoved, report.RelativeChange);
                 await PublishEventAsync(GatewayEventKind.UnlearningVerified, deviceId,
@@ -169,7 +171,7 @@ public sealed partial class UnlearningService(
     private async Task<UnlearningReport> UnlearnCoreAsync(string deviceId, UnlearningMethod method, string methodName, string requestedBy, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
-        var history = StoredHistory.Load(store);
+        var history = _history.Refresh(store);
         var strategies = store.Rounds().ToDictionary(r => r.Round, r => r.Strategy);
         var resolved = new Dictionary<string, IFederatedStrategy>(StringComparer.Ordinal);
         IFederatedStrategy StrategyOf(int round)
@@ -224,7 +226,7 @@ public sealed partial class UnlearningService(
         // remaining stored history gives (exactly, for exact_recompute; the gap is measured for the others).
         if (store.Contributions(deviceId).Count != 0 || !store.IsForgotten(deviceId) || registry.TryGet(deviceId, out _))
             throw new UnlearningVerificationException($"Device {deviceId} still has stored contributions, a registry entry or no ban after unlearning.");
-        var remainingHistory = StoredHistory.Load(store);
+        var remainingHistory = _history.Refresh(store);
         var reference = HistoryReplay.Replay(remainingHistory, null, StrategyOf, layout, hyper);
         var distanceToHistory = AdapterDistance.Relative(after.Parameters, reference.Parameters);
         if (method == UnlearningMethod.ExactRecompute && AdapterDistance.MaximumAbsoluteDifference(after.Parameters, reference.Parameters) > ExactnessTolerance)
@@ -246,6 +248,18 @@ public sealed partial class UnlearningService(
         var auditId = store.AppendUnlearningAudit(deviceId, methodName, requestedBy, metrics, now);
         return new UnlearningReport(auditId, deviceId, methodName, requestedBy, removed, affected, calibrated, relativeChange, distanceToHistory, revoked,
             stopwatch.Elapsed.TotalSeconds, metrics);
+    }
+
+    /// <summary>Refuses, before anything changes, an id the gateway has never seen as a device, one already unlearned, or another role's identity.</summary>
+    private void RequireKnownDevice(string deviceId)
+    {
+        if (store.IsForgotten(deviceId))
+            throw new ArgumentException($"device '{deviceId}' was already unlearned; nothing was changed");
+        var identity = credentials.Records.FirstOrDefault(r => string.Equals(r.Name, deviceId, StringComparison.Ordinal));
+        if (identity is not null && identity.Role != ClientRole.Device)
+            throw new ArgumentException($"'{deviceId}' is the {identity.Role} identity, not a device; nothing was changed");
+        if (identity is null && !registry.TryGet(deviceId, out _) && store.ContributionKeys().All(k => k.DeviceId != deviceId))
+            throw new ArgumentException($"unknown device '{deviceId}': it is not enrolled, not registered and has no stored contributions; nothing was changed");
     }
 
     private const string FedFtHName = Training.Strategies.FedFtHStrategy.StrategyName;

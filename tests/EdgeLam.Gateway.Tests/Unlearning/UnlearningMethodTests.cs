@@ -63,6 +63,35 @@ public sealed class UnlearningMethodTests : IDisposable
     }
 
     [Fact]
+    public void Replay_that_skips_overwritten_tensors_equals_aggregating_every_round()
+    {
+        // Round 3 retrains only layer 1, round 4 is the attacker's alone: the replay must keep round 2's layer 0 and drop round 4.
+        List<TrainingReply[]> rounds =
+        [
+            [RandomReply("attacker", 300, 8, null, 1), RandomReply("jetson-1", 600, 16, null, 2), RandomReply("esp32-1", 200, 4, [1], 3)],
+            [RandomReply("attacker", 300, 8, null, 4), RandomReply("jetson-1", 600, 16, null, 5), RandomReply("esp32-1", 200, 4, [1], 6)],
+            [RandomReply("attacker", 300, 8, [1], 7), RandomReply("esp32-1", 200, 4, [1], 8)],
+            [RandomReply("attacker", 300, 8, null, 9)],
+        ];
+        IFederatedStrategy[] strategies = [new FedFtHStrategy(), new ZeroPaddedLoraStrategy()];
+        foreach (var strategy in strategies)
+        {
+            var history = rounds.SelectMany((replies, i) => replies.Select(r => new StoredContribution(i + 1, r.DeviceId, r.ExampleCount, r.Trained))).ToArray();
+            var replayed = HistoryReplay.Replay(history, "attacker", strategy, Layout, Context().Hyperparameters);
+
+            var expected = GlobalModelState.Initial;
+            for (var round = 1; round <= 3; round++)
+            {
+                var others = rounds[round - 1].Where(r => r.DeviceId != "attacker").OrderBy(r => r.DeviceId, StringComparer.Ordinal).ToArray();
+                expected = strategy.AggregateTrain(Context(expected, round), others, []).Global;
+            }
+            Assert.Equal(0, AdapterDistance.MaximumAbsoluteDifference(expected.Parameters, replayed.Parameters));
+            Assert.Equal(expected.Parameters.Adapters.Keys.Order(), replayed.Parameters.Adapters.Keys.Order());
+            Assert.Equal(expected.AggregatedRounds, replayed.AggregatedRounds);
+        }
+    }
+
+    [Fact]
     public void Replaying_the_whole_history_reproduces_the_global_state()
     {
         var strategy = new FedFtHStrategy();

@@ -12,6 +12,9 @@ public sealed class FullFedAvgStrategy : IFederatedStrategy
 
     public string Name => StrategyName;
 
+    /// <summary>Each tensor is the average of the round's copies of it; the previous global only keeps tensors nobody sent.</summary>
+    public bool AggregatesEachTensorFromItsRoundOnly => true;
+
     /// <summary>Devices start from the global weights; with none yet (round 1) they start from the base checkpoint.</summary>
     public IReadOnlyList<TrainingInstruction> ConfigureTrain(RoundContext context, IReadOnlyList<FleetMember> participants)
     {

@@ -62,33 +62,10 @@ public abstract class LoraFederatedStrategy : IFederatedStrategy
         context.Validate();
         replies ??= [];
         failures ??= [];
-        var (wellFormed, rejected) = ReplyScreening.ScreenAdapters(context, replies);
-        var rejections = rejected.ToList();
-        var accepted = new List<TrainingReply>();
-        foreach (var reply in wellFormed)
-        {
-            if (RejectionReason(reply, wellFormed) is { } reason)
-                rejections.Add(new RejectedReply(reply.DeviceId, reason));
-            else
-                accepted.Add(reply);
-        }
+        var (accepted, rejections) = Screen(context, replies);
         if (accepted.Count == 0)
             return RoundOutcomes.KeptPrevious(context, replies, failures, rejections);
-
-        var adapters = new Dictionary<string, LoraFactors>(context.Global.Parameters.Adapters, StringComparer.Ordinal);
-        var contributorCounts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var projection in context.Layout.Projections)
-        {
-            // Per-layer participation: only devices that trained this projection take part in its average.
-            var contributions = accepted
-                .Where(r => r.Trained.Adapters.ContainsKey(projection.Name))
-                .Select(r => new WeightedFactors(r.Trained.Adapters[projection.Name], r.ExampleCount))
-                .ToArray();
-            if (contributions.Length == 0)
-                continue;
-            adapters[projection.Name] = AggregateProjection(context, projection, contributions);
-            contributorCounts[projection.Name] = contributions.Length;
-        }
+        var (adapters, contributorCounts) = AggregateAdapters(context, accepted);
 
         var hyper = context.Hyperparameters;
         var downlinks = new List<DeviceDownlink>(accepted.Count);
@@ -123,6 +100,63 @@ public abstract class LoraFederatedStrategy : IFederatedStrategy
 
         var state = new GlobalModelState(context.Global.AggregatedRounds + 1, ModelParameters.FromAdapters(adapters));
         return RoundOutcomes.Aggregated(Name, state, downlinks, accepted, replies.Sum(r => r?.UplinkBytes ?? 0), failures, rejections, projectionMetrics);
+    }
+
+    public GlobalModelState AggregateGlobal(RoundContext context, IReadOnlyList<TrainingReply> replies)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Validate();
+        var (accepted, _) = Screen(context, replies ?? []);
+        return accepted.Count == 0
+            ? context.Global
+            : new GlobalModelState(context.Global.AggregatedRounds + 1, ModelParameters.FromAdapters(AggregateAdapters(context, accepted).Adapters));
+    }
+
+    /// <summary>Each projection's aggregate uses only the round's contributions to it (<see cref="AggregateProjection"/>).</summary>
+    public bool AggregatesEachTensorFromItsRoundOnly => true;
+
+    private (List<TrainingReply> Accepted, List<RejectedReply> Rejected) Screen(RoundContext context, IReadOnlyList<TrainingReply> replies)
+    {
+        var (wellFormed, rejected) = ReplyScreening.ScreenAdapters(context, replies);
+        var rejections = rejected.ToList();
+        var accepted = new List<TrainingReply>();
+        foreach (var reply in wellFormed)
+        {
+            if (RejectionReason(reply, wellFormed) is { } reason)
+                rejections.Add(new RejectedReply(reply.DeviceId, reason));
+            else
+                accepted.Add(reply);
+        }
+        return (accepted, rejections);
+    }
+
+    /// <summary>The previous global with every trained projection replaced by its aggregate; projections are independent, so they run in parallel.</summary>
+    private (Dictionary<string, LoraFactors> Adapters, Dictionary<string, int> ContributorCounts) AggregateAdapters(RoundContext context, IReadOnlyList<TrainingReply> accepted)
+    {
+        var projections = context.Layout.Projections;
+        var aggregates = new (LoraFactors Factors, int Contributors)?[projections.Count];
+        Parallel.For(0, projections.Count, p =>
+        {
+            var projection = projections[p];
+            // Per-layer participation: only devices that trained this projection take part in its average.
+            var contributions = accepted
+                .Where(r => r.Trained.Adapters.ContainsKey(projection.Name))
+                .Select(r => new WeightedFactors(r.Trained.Adapters[projection.Name], r.ExampleCount))
+                .ToArray();
+            if (contributions.Length > 0)
+                aggregates[p] = (AggregateProjection(context, projection, contributions), contributions.Length);
+        });
+
+        var adapters = new Dictionary<string, LoraFactors>(context.Global.Parameters.Adapters, StringComparer.Ordinal);
+        var contributorCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var p = 0; p < projections.Count; p++)
+        {
+            if (aggregates[p] is not { } aggregate)
+                continue;
+            adapters[projections[p].Name] = aggregate.Factors;
+            contributorCounts[projections[p].Name] = aggregate.Contributors;
+        }
+        return (adapters, contributorCounts);
     }
 }
 
