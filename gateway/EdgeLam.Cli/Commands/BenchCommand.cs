@@ -13,6 +13,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateAgentBenchmark());
         bench.Subcommands.Add(CreateMcuBenchmark());
         bench.Subcommands.Add(CreateUnlearningBenchmark());
+        bench.Subcommands.Add(CreateSchedulerBenchmark());
         return bench;
     }
 
@@ -28,6 +29,20 @@ internal static class BenchCommand
             var result = await EdgeLam.Agent.Benchmarks.AgentBenchmark.RunAsync(options, message => Console.Error.WriteLine(message), cancellationToken).ConfigureAwait(false);
             Console.Out.WriteLine(result.ToJson());
             return 0;
+        });
+        return command;
+    }
+
+    /// <summary>`edgelam bench scheduler [--json]`: time per drift-plus-penalty decision at 10, 100 and 1000 devices, and a V sweep.</summary>
+    private static Command CreateSchedulerBenchmark()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
+        var command = new Command("scheduler", "Time per scheduling decision at 10, 100 and 1000 devices (4 variants per stage) against the plain filter, and a V sweep of mean cost against mean backlog") { json };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var result = EdgeLam.Gateway.Inference.Scheduling.SchedulerBenchmark.Run(progress: message => Console.Error.WriteLine(message));
+            Console.Out.WriteLine(parseResult.GetValue(json) ? result.ToJson() : result.ToTable());
+            return Task.FromResult(0);
         });
         return command;
     }

@@ -50,6 +50,8 @@ public sealed class DemoFleet : IAsyncDisposable
             $"--Training:PartitionCount={spec.Devices.Max(d => d.Shard) + 1}",
             $"--Training:RoundTimeout={settings.RoundTimeout}",
             "--Training:Quorum=0.5",
+            $"--Inference:ModelledWanRoundTrip={TimeSpan.FromMilliseconds(settings.ModelledWanRoundTripMilliseconds)}",
+            $"--Inference:ModelledWanMegabitsPerSecond={settings.ModelledWanMegabitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:EdgeLam=Warning",
         ];

@@ -72,10 +72,13 @@ public sealed record DemoResults
         if (Inference is InferenceExperimentResult inference)
         {
             md.AppendLine("## Experiment 2: inference over microservices").AppendLine();
-            md.AppendLine(c, $"QoS: minimum accuracy {inference.MinimumAccuracy:P0}, maximum latency {inference.MaximumLatencyMilliseconds:0} ms. Energy is *modelled* (measured busy time × the board's busy power); the cloud's WAN round trip is *modelled*.").AppendLine();
-            md.AppendLine("| strategy | p50 ms | p95 ms | p99 ms | req/s | QoS violations | accuracy | failures | energy mJ/request (modelled) |").AppendLine("|---|---|---|---|---|---|---|---|---|");
+            md.AppendLine(c, $"QoS: minimum accuracy {inference.MinimumAccuracy:P0}, maximum latency {inference.MaximumLatencyMilliseconds:0} ms. Capacity: completed requests per second with {Settings.InferenceConcurrency} requests in flight. Latency, QoS, accuracy, energy and memory: {Settings.InferenceRequests} Poisson arrivals at {inference.ArrivalRatePerSecond:0.0} requests/s, {inference.LoadFraction:P0} of the microservice capacity measured in this run. Energy is *modelled* (measured busy time × the board's busy power); the cloud's WAN is *modelled* ({inference.ModelledWanRoundTripMilliseconds:0} ms round trip, {inference.ModelledWanMegabitsPerSecond:0} Mbit/s). Peak memory per device is an *estimate*: {inference.MemoryMethod}.").AppendLine();
+            md.AppendLine("| strategy | layout | capacity req/s | p50 ms | p95 ms | p99 ms | QoS violations | accuracy | failures | energy mJ/request (modelled) | peak memory/device (estimate) |").AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (var run in inference.Runs)
-                md.AppendLine(c, $"| {run.Strategy} | {run.P50Milliseconds:0.0} | {run.P95Milliseconds:0.0} | {run.P99Milliseconds:0.0} | {run.ThroughputPerSecond:0.0} | {run.QosViolations} | {run.Accuracy:P1} | {run.Failures} | {run.ModelledEnergyMillijoulesPerRequest:0.00} |");
+                md.AppendLine(c, $"| {run.Strategy} | {run.Layout} | {run.ThroughputPerSecond:0.0} | {run.P50Milliseconds:0.0} | {run.P95Milliseconds:0.0} | {run.P99Milliseconds:0.0} | {run.QosViolations}/{run.Requests} | {run.Accuracy:P1} | {run.Failures} | {run.ModelledEnergyMillijoulesPerRequest:0.00} | {(run.PeakMemoryBytesPerDevice == 0 ? "n/a" : run.PeakMemoryBytesPerDevice.ToString("N0", c))} |");
+            md.AppendLine().AppendLine("Targets:").AppendLine();
+            foreach (var target in inference.Targets)
+                md.AppendLine(c, $"- {target.Name}: {target.Measured:0.###} (required {target.Required:0.###}), {(target.Met ? "met" : "**missed**")}: {target.Detail}");
             md.AppendLine().AppendLine("V sweep of drift-plus-penalty:").AppendLine();
             md.AppendLine("| V | mean penalty | mean backlog ms | mean latency ms | QoS met |").AppendLine("|---|---|---|---|---|");
             foreach (var p in inference.TradeoffSweep)

@@ -141,16 +141,22 @@ public static class DemoRunner
     private static void PrintInference(InferenceExperimentResult inference)
     {
         var c = CultureInfo.InvariantCulture;
-        var table = new Table().Title(string.Create(c, $"Experiment 2: inference, QoS min accuracy {inference.MinimumAccuracy:P0}, max latency {inference.MaximumLatencyMilliseconds:0} ms (measured; energy and WAN modelled)")).Border(TableBorder.Rounded);
-        table.AddColumns("strategy", "p50 ms", "p95 ms", "p99 ms", "req/s", "QoS viol.", "accuracy", "failures", "energy mJ*", "devices used");
+        var table = new Table().Title(string.Create(c,
+            $"Experiment 2: inference, QoS min accuracy {inference.MinimumAccuracy:P0}, max latency {inference.MaximumLatencyMilliseconds:0} ms; latency at {inference.ArrivalRatePerSecond:0.0} req/s Poisson ({inference.LoadFraction:P0} of microservice capacity)"))
+            .Border(TableBorder.Rounded);
+        table.AddColumns("strategy", "layout", "capacity req/s", "p50 ms", "p95 ms", "p99 ms", "QoS viol.", "accuracy", "failures", "energy mJ*", "peak mem/device**");
         foreach (var run in inference.Runs)
         {
-            table.AddRow(run.Strategy, run.P50Milliseconds.ToString("0.0", c), run.P95Milliseconds.ToString("0.0", c), run.P99Milliseconds.ToString("0.0", c),
-                run.ThroughputPerSecond.ToString("0.0", c), run.QosViolations.ToString(c), run.Accuracy.ToString("P1", c), run.Failures.ToString(c),
-                run.ModelledEnergyMillijoulesPerRequest.ToString("0.00", c), run.StageTasksPerDevice.Count.ToString(c));
+            table.AddRow(run.Strategy, run.Layout, run.ThroughputPerSecond.ToString("0.0", c), run.P50Milliseconds.ToString("0.0", c), run.P95Milliseconds.ToString("0.0", c),
+                run.P99Milliseconds.ToString("0.0", c), string.Create(c, $"{run.QosViolations}/{run.Requests}"), run.Accuracy.ToString("P1", c), run.Failures.ToString(c),
+                run.ModelledEnergyMillijoulesPerRequest.ToString("0.00", c), run.PeakMemoryBytesPerDevice == 0 ? "n/a" : Bytes(run.PeakMemoryBytesPerDevice));
         }
 
         AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine(Markup.Escape(string.Create(c,
+            $"* modelled: measured compute time x board busy power. Cloud: whole FP32 model at the gateway + modelled WAN ({inference.ModelledWanRoundTripMilliseconds:0} ms RTT, {inference.ModelledWanMegabitsPerSecond:0} Mbit/s). ** {inference.MemoryMethod}.")));
+        foreach (var target in inference.Targets)
+            AnsiConsole.MarkupLine(Markup.Escape(string.Create(c, $"  target {target.Name}: {target.Measured:0.###} (required {target.Required:0.###}) {(target.Met ? "met" : "MISSED")} - {target.Detail}")));
         var sweep = new Table().Title("Drift-plus-penalty trade-off V (measured)").Border(TableBorder.Rounded);
         sweep.AddColumns("V", "mean penalty", "mean backlog ms", "mean latency ms", "QoS met", "failures");
         foreach (var point in inference.TradeoffSweep)

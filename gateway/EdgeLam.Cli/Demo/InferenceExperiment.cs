@@ -2,49 +2,80 @@ using System.Diagnostics;
 using EdgeLam.Gateway.Inference;
 using EdgeLam.Model.Architecture;
 using EdgeLam.Model.Data;
+using EdgeLam.Model.Onnx;
 using EdgeLam.Model.Variants;
 
 namespace EdgeLam.Cli.Demo;
 
-/// <summary>One inference strategy on the shared request stream: measured latency, throughput, QoS and accuracy.</summary>
+/// <summary>One inference strategy: its capacity, then latency, QoS, accuracy, energy and memory at the shared arrival rate.</summary>
+/// <param name="Strategy">Strategy name.</param>
+/// <param name="Layout">Placement it ran on: the whole model on every device, or each stage on a few devices.</param>
+/// <param name="ThroughputPerSecond">Capacity: completed requests per second with <see cref="DemoSettings.InferenceConcurrency"/> requests kept in flight (measured).</param>
+/// <param name="ArrivalRatePerSecond">Poisson arrival rate of the load run.</param>
+/// <param name="LoadThroughputPerSecond">Completed requests per second during the load run.</param>
+/// <param name="Requests">Requests of the load run.</param>
+/// <param name="Failures">Load-run requests that failed.</param>
+/// <param name="P50Milliseconds">Median latency of the load run (cloud: includes the modelled WAN).</param>
+/// <param name="P95Milliseconds">95th percentile.</param>
+/// <param name="P99Milliseconds">99th percentile.</param>
+/// <param name="QosViolations">Load-run requests that failed or missed their latency or accuracy floor.</param>
+/// <param name="Accuracy">Fraction of load-run requests whose prediction matched the label.</param>
+/// <param name="ModelledEnergyMillijoulesPerRequest">Mean of compute time × board busy power over the stages (modelled).</param>
+/// <param name="ModelledWanMilliseconds">Mean modelled WAN time per request (cloud only).</param>
+/// <param name="PeakMemoryBytesPerDevice">Largest per-device memory estimate of the variants it served plus its activation buffers; 0 when no device served.</param>
+/// <param name="MemoryBytesByDevice">That estimate for every device that served a stage.</param>
+/// <param name="LatenciesMilliseconds">Sorted load-run latencies of the served requests.</param>
+/// <param name="StageTasksPerDevice">Stage tasks each device served in the load run.</param>
 public sealed record InferenceRun(
     string Strategy,
+    string Layout,
+    double ThroughputPerSecond,
+    double ArrivalRatePerSecond,
+    double LoadThroughputPerSecond,
     int Requests,
     int Failures,
     double P50Milliseconds,
     double P95Milliseconds,
     double P99Milliseconds,
-    double ThroughputPerSecond,
     int QosViolations,
     double Accuracy,
     double ModelledEnergyMillijoulesPerRequest,
     double ModelledWanMilliseconds,
+    long PeakMemoryBytesPerDevice,
+    IReadOnlyDictionary<string, long> MemoryBytesByDevice,
     IReadOnlyList<double> LatenciesMilliseconds,
     IReadOnlyDictionary<string, int> StageTasksPerDevice);
+
+/// <summary>A demo target, measured: the value, what it was compared with, and whether it holds.</summary>
+public sealed record InferenceTarget(string Name, double Measured, double Required, bool Met, string Detail);
 
 public sealed record InferenceExperimentResult(
     IReadOnlyList<VariantAccuracyReport> Variants,
     IReadOnlyList<string> Placements,
     double MinimumAccuracy,
     double MaximumLatencyMilliseconds,
+    double ModelledWanRoundTripMilliseconds,
+    double ModelledWanMegabitsPerSecond,
+    double LoadFraction,
+    double ArrivalRatePerSecond,
+    string MemoryMethod,
     IReadOnlyList<InferenceRun> Runs,
-    IReadOnlyList<TradeoffPoint> TradeoffSweep);
+    IReadOnlyList<TradeoffPoint> TradeoffSweep,
+    IReadOnlyList<InferenceTarget> Targets);
 
 /// <summary>
-/// Experiment 2: the model served as microservices over the fleet. Variants are built from the frozen base,
-/// their accuracy measured in ONNX Runtime, placed on devices within memory, then one request stream is
-/// served under each strategy, followed by a sweep of the drift-plus-penalty trade-off V.
+/// Experiment 2: the model served as microservices over the fleet. Variants are built from the frozen base, their
+/// accuracy measured in ONNX Runtime, placed on devices within memory. Each strategy's capacity is measured with
+/// requests kept in flight; then Poisson arrivals at a fraction of the microservice capacity drive every strategy
+/// for latency and QoS. Monolithic and cloud run on the whole-model placement, the per-stage strategies on the
+/// partitioned one (each stage on a few devices). A sweep of the drift-plus-penalty trade-off V follows.
 /// </summary>
 public static class InferenceExperiment
 {
-    public static readonly (string Name, InferenceStrategy Strategy)[] Strategies =
-    [
-        ("cloud", InferenceStrategy.Cloud),
-        ("monolithic", InferenceStrategy.Monolithic),
-        ("greedy", InferenceStrategy.Greedy),
-        ("round_robin", InferenceStrategy.RoundRobin),
-        ("microservice", InferenceStrategy.DriftPlusPenalty),
-    ];
+    private const string WholeLayout = "whole model on every device";
+
+    public const string MemoryMethod = "estimate per device: 3 x the model bytes of each distinct variant it served in the load run (the agents' own charge against their model budget) "
+        + "+ one FP32 input and one FP32 output activation buffer of its largest stage; in-process agents share one process, so process bytes cannot be split per device";
 
     public static async Task<InferenceExperimentResult> RunAsync(DemoFleet fleet, TinyVitWeights baseWeights, FashionMnistData data, Dataset testSlice,
         DemoSettings settings, Action<string>? progress, CancellationToken cancellationToken)
@@ -57,73 +88,167 @@ public static class InferenceExperiment
         var orchestrator = fleet.Get<InferenceOrchestrator>();
         var planner = fleet.Get<PlacementPlanner>();
         orchestrator.UseCloudModel(artifacts.WholeFp32Model());
-        progress?.Invoke("deploying stage variants to the devices (SHA-256 checked, calibrated on arrival)");
+        progress?.Invoke("deploying every stage to every device (SHA-256 checked, calibrated on arrival)");
         await planner.StartAsync(portfolio, artifacts, cancellationToken).ConfigureAwait(false);
+        await SettleAsync(planner, cancellationToken).ConfigureAwait(false);
+
+        var qos = new QosRequirement(settings.MinimumAccuracy, TimeSpan.FromMilliseconds(settings.MaximumLatencyMilliseconds));
+        var requests = Enumerable.Range(0, settings.InferenceRequests).Select(i => (Pixels: testSlice.ScaledPixels(i % testSlice.Count, 1), Label: (int)testSlice.Labels[i % testSlice.Count])).ToArray();
+        var config = baseWeights.Config;
+        var capacity = new Dictionary<string, double>(StringComparer.Ordinal);
+
+        async Task MeasureCapacityAsync(string name, InferenceStrategy strategy)
+        {
+            progress?.Invoke($"measuring the capacity of {name} ({settings.InferenceConcurrency} requests in flight)");
+            capacity[name] = await SaturateAsync(orchestrator, strategy, requests, qos, settings.InferenceConcurrency, cancellationToken).ConfigureAwait(false);
+        }
+
+        await MeasureCapacityAsync("monolithic", InferenceStrategy.Monolithic).ConfigureAwait(false);
+        await MeasureCapacityAsync("cloud", InferenceStrategy.Cloud).ConfigureAwait(false);
+
+        progress?.Invoke($"re-placing: each stage on {settings.StageReplicas} devices");
+        await planner.UseStageReplicasAsync(settings.StageReplicas, cancellationToken).ConfigureAwait(false);
+        await SettleAsync(planner, cancellationToken).ConfigureAwait(false);
+        var partitionedLayout = $"each stage on {settings.StageReplicas} devices";
+        var placements = planner.Placements.Select(p => $"{p.DeviceId}: {p.VariantId} {p.State}{(p.Error is null ? "" : " (" + p.Error + ")")}").ToArray();
+        (string Name, InferenceStrategy Strategy)[] perStage = [("microservice", InferenceStrategy.DriftPlusPenalty), ("greedy", InferenceStrategy.Greedy), ("round_robin", InferenceStrategy.RoundRobin)];
+        foreach (var (name, strategy) in perStage) await MeasureCapacityAsync(name, strategy).ConfigureAwait(false);
+
+        // The shared load: a fraction of the capacity the microservice strategy showed in this run.
+        var rate = settings.InferenceLoadFraction * capacity["microservice"];
+        var runs = new List<InferenceRun>();
+        foreach (var (name, strategy) in perStage)
+        {
+            progress?.Invoke($"serving {requests.Length} Poisson arrivals at {rate:0.0}/s with {name}");
+            runs.Add(await ServeAtRateAsync(orchestrator, portfolio, config, name, partitionedLayout, strategy, requests, qos, rate, capacity[name], cancellationToken).ConfigureAwait(false));
+        }
+
+        progress?.Invoke("sweeping the drift-plus-penalty trade-off V");
+        var sweep = await TradeoffSweep.RunAsync(orchestrator, requests.Take(Math.Max(8, requests.Length / 2)).Select(r => r.Pixels).ToArray(), qos,
+            settings.TradeoffValues, settings.InferenceConcurrency, cancellationToken).ConfigureAwait(false);
+
+        progress?.Invoke("re-placing: every stage on every device");
+        await planner.UseStageReplicasAsync(0, cancellationToken).ConfigureAwait(false);
+        await SettleAsync(planner, cancellationToken).ConfigureAwait(false);
+        foreach (var (name, strategy) in new[] { ("monolithic", InferenceStrategy.Monolithic), ("cloud", InferenceStrategy.Cloud) })
+        {
+            progress?.Invoke($"serving {requests.Length} Poisson arrivals at {rate:0.0}/s with {name}");
+            runs.Add(await ServeAtRateAsync(orchestrator, portfolio, config, name, WholeLayout, strategy, requests, qos, rate, capacity[name], cancellationToken).ConfigureAwait(false));
+        }
+
+        var options = fleet.Get<Microsoft.Extensions.Options.IOptions<InferenceOptions>>().Value;
+        return new InferenceExperimentResult(accuracy, placements, qos.MinimumAccuracy, qos.MaximumLatency.TotalMilliseconds,
+            options.ModelledWanRoundTrip.TotalMilliseconds, options.ModelledWanMegabitsPerSecond, settings.InferenceLoadFraction, rate, MemoryMethod,
+            [.. runs.OrderBy(r => Array.IndexOf(StrategyOrder, r.Strategy))], sweep, Targets(runs, settings.InferenceLoadFraction));
+    }
+
+    private static readonly string[] StrategyOrder = ["cloud", "monolithic", "greedy", "round_robin", "microservice"];
+
+    /// <summary>The four inference targets, each from this run's measurements.</summary>
+    public static IReadOnlyList<InferenceTarget> Targets(IReadOnlyList<InferenceRun> runs, double loadFraction)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var micro = runs.Single(r => r.Strategy == "microservice");
+        var mono = runs.Single(r => r.Strategy == "monolithic");
+        var cloud = runs.Single(r => r.Strategy == "cloud");
+        var speedup = micro.ThroughputPerSecond / mono.ThroughputPerSecond;
+        var violations = micro.Requests == 0 ? 1 : micro.QosViolations / (double)micro.Requests;
+        var memory = mono.PeakMemoryBytesPerDevice == 0 ? double.NaN : micro.PeakMemoryBytesPerDevice / (double)mono.PeakMemoryBytesPerDevice;
+        return
+        [
+            new("throughput microservice / monolithic", speedup, 3, speedup >= 3, $"{micro.ThroughputPerSecond:0.0} vs {mono.ThroughputPerSecond:0.0} requests/s"),
+            new("p95 latency microservice / cloud", micro.P95Milliseconds / cloud.P95Milliseconds, 1, micro.P95Milliseconds < cloud.P95Milliseconds,
+                $"{micro.P95Milliseconds:0.0} ms vs {cloud.P95Milliseconds:0.0} ms (cloud WAN modelled)"),
+            new($"QoS violation rate at {loadFraction:P0} load", violations, 0.01, violations <= 0.01, $"{micro.QosViolations} of {micro.Requests} requests"),
+            new("peak memory per device microservice / monolithic", memory, 1.0 / 3, memory <= 1.0 / 3,
+                $"{micro.PeakMemoryBytesPerDevice:N0} vs {mono.PeakMemoryBytesPerDevice:N0} bytes (estimate)"),
+        ];
+    }
+
+    private static async Task SettleAsync(PlacementPlanner planner, CancellationToken cancellationToken)
+    {
         try
         {
             await planner.WaitUntilSettledAsync(TimeSpan.FromSeconds(90), cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            // Placements still loading are simply not candidates; the table below lists what was loaded.
+            // Placements still loading are simply not candidates; the report lists what was loaded.
         }
-
-        var placements = planner.Placements.Select(p => $"{p.DeviceId}: {p.VariantId} {p.State}{(p.Error is null ? "" : " (" + p.Error + ")")}").ToArray();
-        var qos = new QosRequirement(settings.MinimumAccuracy, TimeSpan.FromMilliseconds(settings.MaximumLatencyMilliseconds));
-        var requests = Enumerable.Range(0, settings.InferenceRequests).Select(i => (Pixels: testSlice.ScaledPixels(i % testSlice.Count, 1), Label: (int)testSlice.Labels[i % testSlice.Count])).ToArray();
-        var runs = new List<InferenceRun>();
-        foreach (var (name, strategy) in Strategies)
-        {
-            progress?.Invoke($"serving {requests.Length} requests with {name}");
-            runs.Add(await ServeAsync(orchestrator, name, strategy, requests, qos, settings.InferenceConcurrency, cancellationToken).ConfigureAwait(false));
-        }
-
-        progress?.Invoke("sweeping the drift-plus-penalty trade-off V");
-        var sweep = await TradeoffSweep.RunAsync(orchestrator, requests.Take(Math.Max(8, requests.Length / 2)).Select(r => r.Pixels).ToArray(), qos,
-            settings.TradeoffValues, settings.InferenceConcurrency, cancellationToken).ConfigureAwait(false);
-        return new InferenceExperimentResult(accuracy, placements, qos.MinimumAccuracy, qos.MaximumLatency.TotalMilliseconds, runs, sweep);
     }
 
-    private static async Task<InferenceRun> ServeAsync(InferenceOrchestrator orchestrator, string name, InferenceStrategy strategy,
-        (float[] Pixels, int Label)[] requests, QosRequirement qos, int concurrency, CancellationToken cancellationToken)
+    /// <summary>Completed requests per second with <paramref name="concurrency"/> requests always in flight.</summary>
+    private static async Task<double> SaturateAsync(InferenceOrchestrator orchestrator, InferenceStrategy strategy, (float[] Pixels, int Label)[] requests,
+        QosRequirement qos, int concurrency, CancellationToken cancellationToken)
     {
-        var results = new InferenceResult[requests.Length];
+        var served = 0;
         var clock = Stopwatch.StartNew();
-        using var gate = new SemaphoreSlim(concurrency);
-        var tasks = requests.Select(async (request, i) =>
+        await Parallel.ForEachAsync(requests, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (request, token) =>
         {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                results[i] = await orchestrator.InferAsync(request.Pixels, qos, strategy, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }).ToArray();
-        await Task.WhenAll(tasks).ConfigureAwait(false);
+            var result = await orchestrator.InferAsync(request.Pixels, qos, strategy, token).ConfigureAwait(false);
+            if (result.Succeeded) Interlocked.Increment(ref served);
+        }).ConfigureAwait(false);
+        return served / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+    }
+
+    /// <summary>Open-loop Poisson arrivals at <paramref name="perSecond"/>: requests start on schedule whether or not earlier ones finished.</summary>
+    private static async Task<InferenceRun> ServeAtRateAsync(InferenceOrchestrator orchestrator, ServicePortfolio portfolio, TinyVitConfig config, string name, string layout,
+        InferenceStrategy strategy, (float[] Pixels, int Label)[] requests, QosRequirement qos, double perSecond, double capacity, CancellationToken cancellationToken)
+    {
+        var random = new Random(7);
+        var pending = new Task<InferenceResult>[requests.Length];
+        var clock = Stopwatch.StartNew();
+        var due = 0.0;
+        for (var i = 0; i < requests.Length; i++)
+        {
+            var wait = due - clock.Elapsed.TotalSeconds;
+            if (wait > 0.001) await Task.Delay(TimeSpan.FromSeconds(wait), cancellationToken).ConfigureAwait(false);
+            var pixels = requests[i].Pixels;
+            pending[i] = Task.Run(() => orchestrator.InferAsync(pixels, qos, strategy, cancellationToken), cancellationToken);
+            due += -Math.Log(1 - random.NextDouble()) / perSecond;
+        }
+
+        var results = await Task.WhenAll(pending).ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
         var succeeded = results.Where(r => r.Succeeded).ToArray();
-        var latencies = succeeded.Select(r => r.LatencyMilliseconds + r.ModelledWanMilliseconds).OrderBy(l => l).ToArray();
+        var latencies = succeeded.Select(r => r.LatencyMilliseconds).OrderBy(l => l).ToArray();
         var correct = results.Select((r, i) => r.Succeeded && r.Prediction == requests[i].Label).Count(c => c);
-        var perDevice = succeeded.SelectMany(r => r.Stages).GroupBy(s => s.DeviceId).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        return new InferenceRun(name, results.Length, results.Length - succeeded.Length,
+        var stages = succeeded.SelectMany(r => r.Stages).Where(s => s.DeviceId != InferenceOrchestrator.GatewayDeviceId).ToArray();
+        var perDevice = stages.GroupBy(s => s.DeviceId).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var memory = stages.GroupBy(s => s.DeviceId).ToDictionary(g => g.Key, g => DeviceMemoryBytes(portfolio, config, g.Select(s => s.VariantId)), StringComparer.Ordinal);
+        return new InferenceRun(name, layout, capacity, perSecond, succeeded.Length / Math.Max(seconds, 1e-9), results.Length, results.Length - succeeded.Length,
             Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99),
-            succeeded.Length / Math.Max(seconds, 1e-9),
             results.Count(r => !r.Succeeded || !r.QosMet),
             correct / (double)results.Length,
             succeeded.Length == 0 ? 0 : succeeded.Average(r => r.Stages.Sum(s => s.ModelledEnergyMillijoules)),
             succeeded.Length == 0 ? 0 : succeeded.Average(r => r.ModelledWanMilliseconds),
-            latencies, perDevice);
+            memory.Count == 0 ? 0 : memory.Values.Max(), memory, latencies, perDevice);
+    }
+
+    /// <summary>The memory estimate of <see cref="MemoryMethod"/> for one device.</summary>
+    public static long DeviceMemoryBytes(ServicePortfolio portfolio, TinyVitConfig config, IEnumerable<string> servedVariantIds)
+    {
+        ArgumentNullException.ThrowIfNull(portfolio);
+        ArgumentNullException.ThrowIfNull(servedVariantIds);
+        long weights = 0, activations = 0;
+        foreach (var variantId in servedVariantIds.Distinct(StringComparer.Ordinal))
+        {
+            if (!portfolio.TryFind(variantId, out var variant)) continue;
+            weights += PlacementPlanner.MemoryPerModelByte * variant.SizeBytes;
+            var stage = ModelStage.Parse(variant.StageId, config);
+            activations = Math.Max(activations, sizeof(float) * (long)(stage.InputLength(config) + stage.OutputLength(config)));
+        }
+
+        return weights + activations;
     }
 
     public static double Percentile(IReadOnlyList<double> sorted, double quantile)
     {
+        ArgumentNullException.ThrowIfNull(sorted);
         if (sorted.Count == 0) return double.NaN;
         var rank = quantile * (sorted.Count - 1);
         var low = (int)Math.Floor(rank);
         var high = (int)Math.Ceiling(rank);
-        return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
+        return sorted[low] + ((sorted[high] - sorted[low]) * (rank - low));
     }
 }

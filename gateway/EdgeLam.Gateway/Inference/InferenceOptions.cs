@@ -34,6 +34,14 @@ public sealed class InferenceOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan ModelledWanRoundTrip { get; set; } = TimeSpan.FromMilliseconds(80);
 
+    /// <summary>Modelled WAN bandwidth of the cloud baseline, megabits per second; the image goes up and the logits come back at this rate (0: transfer time not modelled).</summary>
+    [Range(0, 1e6)]
+    public double ModelledWanMegabitsPerSecond { get; set; }
+
+    /// <summary>Devices that hold each stage (each device its share of the model); 0 places every stage on every device that can hold it.</summary>
+    [Range(0, 64)]
+    public int StageReplicas { get; set; }
+
     /// <summary>Served requests kept in memory for reports.</summary>
     [Range(0, 1_000_000)]
     public int RecordsKept { get; set; } = 10_000;

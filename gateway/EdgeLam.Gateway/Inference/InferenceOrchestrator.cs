@@ -16,6 +16,9 @@ namespace EdgeLam.Gateway.Inference;
 /// </summary>
 public sealed class InferenceOrchestrator : IDisposable
 {
+    /// <summary>How often the scheduler folds heartbeat queue lengths into Q_d.</summary>
+    private static readonly TimeSpan HeartbeatRefresh = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Device id reported for stages the cloud baseline runs at the gateway.</summary>
     public const string GatewayDeviceId = "gateway";
 
@@ -25,13 +28,16 @@ public sealed class InferenceOrchestrator : IDisposable
     private readonly StageDispatcher _dispatcher;
     private readonly TimeProvider _clock;
     private readonly InferenceOptions _options;
-    private readonly ConcurrentDictionary<string, (double Milliseconds, int Tasks)> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DeviceLoad> _loads = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<InferenceRecord> _records = new();
     private readonly RoundRobinPolicy _roundRobin = new();
     private readonly Lock _cloudGate = new();
     private OnnxStageSession? _cloudSession;
     private byte[]? _cloudModel;
     private long _requestSequence;
+    private long _fleetVersion;
+    private (long Version, ServicePortfolio Portfolio, CandidateIndex Index, Dictionary<(string VariantId, string DeviceId), int> Slots)? _index;
+    private long _heartbeatsReadAt;
 
     public InferenceOrchestrator(PlacementPlanner planner, DeviceRegistry registry, ServicePerformance performance, StageDispatcher dispatcher,
         VirtualQueues queues, IOptions<InferenceOptions> options, TimeProvider clock)
@@ -46,7 +52,13 @@ public sealed class InferenceOrchestrator : IDisposable
         _options = options.Value;
         Strategy = _options.Strategy;
         DriftPlusPenalty = new DriftPlusPenaltyPolicy(_options.Tradeoff, new PerformanceWeights(_options.LatencyWeight, _options.EnergyWeight));
-        registry.DeviceOffline += device => dispatcher.DeviceVanished(device.DeviceId);
+        registry.DeviceOffline += device =>
+        {
+            Interlocked.Increment(ref _fleetVersion);
+            dispatcher.DeviceVanished(device.DeviceId);
+        };
+        registry.DeviceOnline += _ => Interlocked.Increment(ref _fleetVersion);
+        planner.PlacementChanged += _ => Interlocked.Increment(ref _fleetVersion);
     }
 
     /// <summary>Strategy of requests that name none.</summary>
@@ -77,12 +89,10 @@ public sealed class InferenceOrchestrator : IDisposable
     }
 
     /// <summary>Backlog Q_d the scheduler sees for a device: expected work of its tasks in flight plus queued tasks it reports beyond them.</summary>
-    public double BacklogMilliseconds(string deviceId, double meanServiceMilliseconds)
-    {
-        var (milliseconds, tasks) = _inFlight.GetValueOrDefault(deviceId);
-        var reported = _registry.TryGet(deviceId, out var device) ? device.LastHeartbeat?.QueueLength ?? 0 : 0;
-        return milliseconds + (Math.Max(0, reported - tasks) * meanServiceMilliseconds);
-    }
+    public double BacklogMilliseconds(string deviceId) => _loads.TryGetValue(deviceId, out var load) ? load.BacklogMilliseconds : 0;
+
+    /// <summary>Stage tasks dispatched to a device and not answered yet.</summary>
+    public int TasksInFlight(string deviceId) => _loads.TryGetValue(deviceId, out var load) ? load.InFlightTasks : 0;
 
     /// <summary>Runs one image through the model with the current strategy.</summary>
     public Task<InferenceResult> InferAsync(float[] pixels, QosRequirement qos, CancellationToken cancellationToken) =>
@@ -120,41 +130,34 @@ public sealed class InferenceOrchestrator : IDisposable
 
     private async Task<InferenceResult> RunOnFleetAsync(ServicePortfolio portfolio, float[] pixels, QosRequirement qos, InferenceStrategy strategy, CancellationToken cancellationToken)
     {
-        var policy = PolicyFor(strategy);
+        var policy = strategy == InferenceStrategy.DriftPlusPenalty ? null : PolicyFor(strategy);
         var started = _clock.GetTimestamp();
         var chosen = new List<SchedulingCandidate>();
         var placements = new List<StagePlacement>();
         var frame = TensorFrame.FromFloats(pixels, [1, pixels.Length]);
         var latencyRelaxed = false;
+        var chosenAccuracyDrop = 0.0;
         for (var stage = 0; stage < portfolio.Stages.Count; stage++)
         {
-            var excluded = new HashSet<string>(StringComparer.Ordinal);
+            HashSet<string>? excluded = null;
             StageReply? reply = null;
-            SchedulingCandidate? choice = null;
             var failures = new List<string>();
             for (var attempt = 1; attempt <= _options.MaxAttemptsPerStage && reply is null; attempt++)
             {
                 var elapsed = _clock.GetElapsedTime(started).TotalMilliseconds;
-                var decision = new StageDecision(portfolio, stage, chosen, qos, elapsed, LoadedPairs(portfolio), Queues.State);
-                var filtering = CandidateFilter.Filter(decision, excluded);
-                if (filtering.Feasible.Count == 0)
-                {
-                    failures.Add(filtering.Reason ?? "no feasible pair");
-                    break;
-                }
-
-                choice = policy.Choose(decision, filtering.Feasible);
+                var (choice, relaxed, refusal) = Decide(portfolio, stage, chosen, chosenAccuracyDrop, qos, elapsed, policy, excluded);
                 if (choice is null)
                 {
-                    failures.Add($"policy {policy.Name} refused every feasible pair");
+                    failures.Add(refusal ?? "no feasible pair");
                     break;
                 }
 
-                latencyRelaxed |= filtering.LatencyRelaxed;
+                latencyRelaxed |= relaxed;
                 var deviceId = choice.Device.DeviceId;
                 var remaining = TimeSpan.FromMilliseconds(Math.Max(0, qos.MaximumLatencyMilliseconds - elapsed));
                 var deadline = _clock.GetUtcNow() + (remaining > _options.StageTimeout ? remaining : _options.StageTimeout);
-                AddInFlight(deviceId, choice.ServiceMilliseconds, +1);
+                var load = LoadOf(deviceId);
+                load.AddInFlight(choice.ServiceMilliseconds, +1);
                 try
                 {
                     reply = await _dispatcher.DispatchAsync(deviceId, choice.Variant, ActivationFrames.ForNextStage(frame, chosen.Count == 0 ? null : chosen[^1].Variant, choice.Variant), deadline, _options.StageTimeout, cancellationToken).ConfigureAwait(false);
@@ -162,20 +165,21 @@ public sealed class InferenceOrchestrator : IDisposable
                 catch (StageDispatchException exception)
                 {
                     failures.Add(exception.Message);
-                    excluded.Add(deviceId);
+                    (excluded ??= new HashSet<string>(StringComparer.Ordinal)).Add(deviceId);
                 }
                 finally
                 {
-                    AddInFlight(deviceId, -choice.ServiceMilliseconds, -1);
+                    load.AddInFlight(-choice.ServiceMilliseconds, -1);
                 }
 
                 if (reply is not null)
                 {
                     var compute = reply.Header.ComputeMilliseconds;
-                    _performance.RecordObservation(choice.Variant.VariantId, deviceId, compute);
+                    Observe(choice, compute, reply.Header.QueueLength);
                     placements.Add(new StagePlacement(choice.Variant.StageId, choice.Variant.VariantId, deviceId, compute, reply.Header.QueueWaitMilliseconds,
                         reply.RoundTripMilliseconds, attempt, ServicePerformance.ModelledEnergyMillijoules(compute, choice.Device.BusyWatts)));
                     chosen.Add(choice);
+                    chosenAccuracyDrop += choice.Variant.SwappedAccuracy - portfolio.ReferenceAccuracy;
                     frame = reply.Output;
                 }
             }
@@ -195,6 +199,41 @@ public sealed class InferenceOrchestrator : IDisposable
         return new InferenceResult(true, ArgMax(logits), logits, latency, placements, accuracy, qosMet, strategy, null);
     }
 
+    /// <summary>
+    /// One stage decision: drift-plus-penalty on the candidate index's allocation-free path, a baseline policy on the
+    /// plain QoS filter over the same pairs.
+    /// </summary>
+    private (SchedulingCandidate? Choice, bool LatencyRelaxed, string? Refusal) Decide(ServicePortfolio portfolio, int stage, List<SchedulingCandidate> chosen,
+        double chosenAccuracyDrop, QosRequirement qos, double elapsed, ISchedulingPolicy? policy, HashSet<string>? excluded)
+    {
+        var index = CurrentIndex(portfolio);
+        if (policy is null)
+        {
+            var mask = excluded is null ? default : index.ExcludedSlots(excluded);
+            var slot = index.ChooseDriftPlusPenalty(stage, chosenAccuracyDrop, qos, elapsed, Queues.State, DriftPlusPenalty.Tradeoff, Weights, mask, out var relaxed, out var reason);
+            return slot < 0 ? (null, false, reason) : (index.Candidate(slot), relaxed, null);
+        }
+
+        var decision = new StageDecision(portfolio, stage, chosen, qos, elapsed, index.Pairs(), Queues.State);
+        var filtering = CandidateFilter.Filter(decision, excluded);
+        if (filtering.Feasible.Count == 0) return (null, false, filtering.Reason ?? "no feasible pair");
+        var choice = policy.Choose(decision, filtering.Feasible);
+        return choice is null ? (null, false, $"policy {policy.Name} refused every feasible pair") : (choice, filtering.LatencyRelaxed, null);
+    }
+
+    /// <summary>Folds a served task's reported compute time and queue into the performance table, the index and Q_d.</summary>
+    private void Observe(SchedulingCandidate choice, double computeMilliseconds, int reportedQueue)
+    {
+        var deviceId = choice.Device.DeviceId;
+        _performance.RecordObservation(choice.Variant.VariantId, deviceId, computeMilliseconds);
+        var service = _performance.Latency(choice.Variant, deviceId, 1).Milliseconds;
+        if (_index is { } current && current.Slots.TryGetValue((choice.Variant.VariantId, deviceId), out var slot))
+            current.Index.UpdateService(slot, service, ServicePerformance.ModelledEnergyMillijoules(service, choice.Device.BusyWatts));
+        LoadOf(deviceId).Report(reportedQueue, service);
+    }
+
+    private DeviceLoad LoadOf(string deviceId) => _loads.GetOrAdd(deviceId, _ => new DeviceLoad());
+
     private InferenceResult RunInCloud(ServicePortfolio portfolio, float[] pixels, QosRequirement qos)
     {
         OnnxStageSession session;
@@ -207,7 +246,7 @@ public sealed class InferenceOrchestrator : IDisposable
         var started = Stopwatch.GetTimestamp();
         var logits = session.Run(pixels, [1, pixels.Length]);
         var compute = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        var wan = _options.ModelledWanRoundTrip.TotalMilliseconds;
+        var wan = ModelledWanMilliseconds(pixels.Length, logits.Length);
         var accuracy = portfolio.WholeModelAccuracy.TryGetValue(Model.Variants.ModelVariant.Fp32, out var whole) ? whole : portfolio.ReferenceAccuracy;
         var latency = compute + wan;
         return new InferenceResult(true, ArgMax(logits), logits, latency,
@@ -215,27 +254,47 @@ public sealed class InferenceOrchestrator : IDisposable
             accuracy, latency <= qos.MaximumLatencyMilliseconds && accuracy >= qos.MinimumAccuracy, InferenceStrategy.Cloud, null, wan);
     }
 
-    /// <summary>Every (variant, device) pair loaded on a registered device, with its expected service time and energy.</summary>
-    private List<SchedulingCandidate> LoadedPairs(ServicePortfolio portfolio)
+    /// <summary>Modelled WAN time of one cloud request: the round trip plus the FP32 image up and the logits down at the modelled bandwidth.</summary>
+    public double ModelledWanMilliseconds(int inputValues, int outputValues)
     {
-        var pairs = new List<SchedulingCandidate>();
+        var transfer = _options.ModelledWanMegabitsPerSecond > 0
+            ? 8.0 * sizeof(float) * (inputValues + outputValues) / (_options.ModelledWanMegabitsPerSecond * 1e6) * 1000
+            : 0;
+        return _options.ModelledWanRoundTrip.TotalMilliseconds + transfer;
+    }
+
+    /// <summary>The candidate index of the current fleet and placement, rebuilt when a device comes or goes or a placement changes.</summary>
+    private CandidateIndex CurrentIndex(ServicePortfolio portfolio)
+    {
+        var version = Interlocked.Read(ref _fleetVersion);
+        var now = _clock.GetTimestamp();
+        if (_clock.GetElapsedTime(Interlocked.Read(ref _heartbeatsReadAt), now) > HeartbeatRefresh)
+        {
+            Interlocked.Exchange(ref _heartbeatsReadAt, now);
+            foreach (var device in _registry.Devices)
+                if (device.LastHeartbeat is { } heartbeat) LoadOf(device.DeviceId).Report(heartbeat.QueueLength, -1);
+        }
+
+        if (_index is { } current && current.Version == version && ReferenceEquals(current.Portfolio, portfolio)) return current.Index;
+        var pairs = new List<IndexedPair>();
         foreach (var device in _registry.Devices)
         {
             var hello = device.Capabilities;
             var loaded = portfolio.All.Where(v => _planner.IsLoaded(device.DeviceId, v.VariantId))
                 .Select(v => (Variant: v, Service: _performance.Latency(v, device.DeviceId, hello.MacsPerSecond).Milliseconds)).ToArray();
             if (loaded.Length == 0) continue;
-            var snapshot = new DeviceSnapshot(device.DeviceId, device.Online, hello.Precisions, hello.MemoryBytes, hello.PowerWatts,
-                BacklogMilliseconds(device.DeviceId, loaded.Average(x => x.Service)));
-            pairs.AddRange(loaded.Select(x => new SchedulingCandidate(x.Variant, snapshot, x.Service, ServicePerformance.ModelledEnergyMillijoules(x.Service, hello.PowerWatts))));
+            var load = LoadOf(device.DeviceId);
+            load.Report(device.LastHeartbeat?.QueueLength ?? 0, loaded.Average(x => x.Service));
+            var snapshot = new DeviceSnapshot(device.DeviceId, device.Online, hello.Precisions, hello.MemoryBytes, hello.PowerWatts, 0);
+            pairs.AddRange(loaded.Select(x => new IndexedPair(x.Variant, snapshot, load, x.Service, ServicePerformance.ModelledEnergyMillijoules(x.Service, hello.PowerWatts))));
         }
 
-        return pairs;
+        var index = new CandidateIndex(portfolio, pairs);
+        var slots = new Dictionary<(string VariantId, string DeviceId), int>();
+        for (var slot = 0; slot < pairs.Count; slot++) slots[(pairs[slot].Variant.VariantId, pairs[slot].Device.DeviceId)] = slot;
+        _index = (version, portfolio, index, slots);
+        return index;
     }
-
-    private void AddInFlight(string deviceId, double milliseconds, int tasks) =>
-        _inFlight.AddOrUpdate(deviceId, (Math.Max(0, milliseconds), Math.Max(0, tasks)),
-            (_, known) => (Math.Max(0, known.Milliseconds + milliseconds), Math.Max(0, known.Tasks + tasks)));
 
     private static int ArgMax(float[] values)
     {

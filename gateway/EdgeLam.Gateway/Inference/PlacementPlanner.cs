@@ -31,6 +31,8 @@ public sealed record Placement(string DeviceId, string VariantId, PlacementState
 /// Places variants on devices within their memory budgets and keeps the placement current as devices come and go:
 /// on hello it deploys (every stage covered first by the smallest variant the device runs, then more accurate
 /// variants while memory lasts), on offline it drops the device's placements, and it tracks deployment acks.
+/// With <see cref="StageReplicas"/> set, each device holds only its share of the stages (<see cref="StageAssignment"/>),
+/// and every join or leave re-balances: stages of a vanished device are deployed elsewhere, a new device takes a share.
 /// </summary>
 public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegistry registry, ServicePerformance performance, ILogger<PlacementPlanner> logger)
 {
@@ -45,6 +47,10 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
     private ServicePortfolio? _portfolio;
     private IStageArtifacts? _artifacts;
     private TaskCompletionSource _settled = NewSettled();
+    private readonly Lock _rebalanceGate = new();
+
+    /// <summary>Devices that hold each stage; 0 places every stage on every device that can hold it.</summary>
+    public int StageReplicas { get; private set; }
 
     /// <summary>The portfolio being placed; null before <see cref="Start"/>.</summary>
     public ServicePortfolio? Portfolio => _portfolio;
@@ -64,13 +70,24 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
         {
             if (_portfolio is not null) throw new InvalidOperationException("The placement planner is already started.");
             _portfolio = portfolio;
-            _artifacts = artifacts;
+            _artifacts = artifacts as CachedStageArtifacts ?? new CachedStageArtifacts(artifacts);
         }
 
         registry.DeviceOnline += device => _ = PlaceOnDeviceAsync(device, CancellationToken.None);
-        registry.DeviceOffline += device => DropDevice(device.DeviceId);
-        foreach (var device in registry.OnlineDevices)
-            await PlaceOnDeviceAsync(device, cancellationToken).ConfigureAwait(false);
+        registry.DeviceOffline += device =>
+        {
+            DropDevice(device.DeviceId);
+            _ = RebalanceAsync(CancellationToken.None);
+        };
+        await RebalanceAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Switches between every stage on every device (0) and each stage on <paramref name="replicas"/> devices, then re-balances.</summary>
+    public async Task UseStageReplicasAsync(int replicas, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(replicas);
+        StageReplicas = replicas;
+        if (_portfolio is not null) await RebalanceAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>True when the device acknowledged loading the variant and is still placed.</summary>
@@ -88,12 +105,12 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
     }
 
     /// <summary>The variants a device gets: first every stage's smallest runnable variant, then more accurate ones while memory lasts.</summary>
-    public static IReadOnlyList<(StageVariant Variant, byte[] Artifact)> Plan(ServicePortfolio portfolio, IStageArtifacts artifacts, DeviceHello device)
+    public static IReadOnlyList<(StageVariant Variant, byte[] Artifact)> Plan(ServicePortfolio portfolio, IStageArtifacts artifacts, DeviceHello device, IReadOnlySet<int>? stages = null)
     {
         ArgumentNullException.ThrowIfNull(portfolio);
         ArgumentNullException.ThrowIfNull(artifacts);
         ArgumentNullException.ThrowIfNull(device);
-        var runnable = portfolio.All.Where(v => v.RunsOn(device.Precisions))
+        var runnable = portfolio.All.Where(v => v.RunsOn(device.Precisions) && (stages is null || stages.Contains(v.StageIndex)))
             .Select(v => (Variant: v, Artifact: artifacts.ArtifactFor(v, device.Tier)))
             .Where(x => x.Artifact is not null && x.Artifact.Length <= Deployment.MaxInlineBytes)
             .Select(x => (x.Variant, Artifact: x.Artifact!)).ToArray();
@@ -161,39 +178,89 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
 
     private async Task PlaceOnDeviceAsync(FleetDevice device, CancellationToken cancellationToken)
     {
-        var portfolio = _portfolio!;
-        var artifacts = _artifacts!;
         // A device that (re)joins starts with nothing loaded as far as the gateway knows.
         DropDevice(device.DeviceId);
         performance.Forget(device.DeviceId);
-        var plan = Plan(portfolio, artifacts, device.Capabilities);
-        if (plan.Count == 0)
+        await RebalanceAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Brings every online device to its planned variants: deploys what is missing, removes what it should no longer hold.</summary>
+    private async Task RebalanceAsync(CancellationToken cancellationToken)
+    {
+        var portfolio = _portfolio!;
+        var artifacts = _artifacts!;
+        // The plan and the placement table change together; the messages go out after.
+        var deploys = new List<(string DeviceId, StageVariant Variant, byte[] Artifact)>();
+        var removals = new List<(string DeviceId, string VariantId)>();
+        lock (_rebalanceGate)
         {
-            LogNothingToPlace(device.DeviceId);
-            return;
+            var devices = registry.OnlineDevices;
+            var stages = StagesPerDevice(portfolio, artifacts, devices);
+            foreach (var device in devices)
+            {
+                var plan = stages.TryGetValue(device.DeviceId, out var assigned) ? Plan(portfolio, artifacts, device.Capabilities, assigned) : [];
+                var held = _placements.Keys.Where(k => k.DeviceId == device.DeviceId).Select(k => k.VariantId).ToHashSet(StringComparer.Ordinal);
+                if (plan.Count == 0 && held.Count == 0) LogNothingToPlace(device.DeviceId);
+                var missing = plan.Where(p => !held.Contains(p.Variant.VariantId)).ToArray();
+                foreach (var (variant, artifact) in missing)
+                {
+                    lock (_gate)
+                    {
+                        if (_settled.Task.IsCompleted) _settled = NewSettled();
+                        _placements[(device.DeviceId, variant.VariantId)] = new Placement(device.DeviceId, variant.VariantId, PlacementState.Pending, (long)MemoryPerModelByte * artifact.Length, null);
+                    }
+
+                    deploys.Add((device.DeviceId, variant, artifact));
+                }
+
+                foreach (var variantId in held.Except(plan.Select(p => p.Variant.VariantId)).ToArray())
+                {
+                    if (!_placements.TryRemove((device.DeviceId, variantId), out var removed)) continue;
+                    PlacementChanged?.Invoke(removed with { State = PlacementState.Failed, Error = "re-balanced away" });
+                    removals.Add((device.DeviceId, variantId));
+                }
+
+                if (missing.Length > 0) LogPlaced(device.DeviceId, missing.Length);
+            }
         }
 
-        foreach (var (variant, artifact) in plan)
+        foreach (var (deviceId, variant, artifact) in deploys)
+            await PublishDeploymentAsync(deviceId, variant.VariantId, Deployment.Inline(variant.VariantId, variant.StageId, variant.Precision, artifact), cancellationToken).ConfigureAwait(false);
+        foreach (var (deviceId, variantId) in removals)
         {
-            lock (_gate)
-            {
-                if (_settled.Task.IsCompleted) _settled = NewSettled();
-                _placements[(device.DeviceId, variant.VariantId)] = new Placement(device.DeviceId, variant.VariantId, PlacementState.Pending, (long)MemoryPerModelByte * artifact.Length, null);
-            }
-
-            try
-            {
-                await mqtt.PublishAsync(Topics.Device(device.DeviceId, DeviceTopic.Deploy),
-                    Deployment.Inline(variant.VariantId, variant.StageId, variant.Precision, artifact), cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception exception) when (exception is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException)
-            {
-                _placements[(device.DeviceId, variant.VariantId)] = new Placement(device.DeviceId, variant.VariantId, PlacementState.Failed, 0, exception.Message);
-            }
+            if (portfolio.TryFind(variantId, out var variant))
+                await PublishDeploymentAsync(deviceId, null, new Deployment { VariantId = variantId, StageId = variant.StageId, Action = DeploymentAction.Remove }, cancellationToken).ConfigureAwait(false);
         }
 
-        LogPlaced(device.DeviceId, plan.Count);
         SignalIfSettled();
+    }
+
+    /// <summary>Every stage for every device, or each device's share of the stages when <see cref="StageReplicas"/> is set.</summary>
+    private Dictionary<string, IReadOnlySet<int>> StagesPerDevice(ServicePortfolio portfolio, IStageArtifacts artifacts, IReadOnlyList<FleetDevice> devices)
+    {
+        var all = Enumerable.Range(0, portfolio.Stages.Count).ToHashSet();
+        if (StageReplicas == 0) return devices.ToDictionary(d => d.DeviceId, _ => (IReadOnlySet<int>)all, StringComparer.Ordinal);
+        var hosts = devices.Select(d => new StageHost(d.DeviceId,
+            all.Where(s => Plan(portfolio, artifacts, d.Capabilities, new HashSet<int> { s }).Count > 0).ToHashSet(),
+            _placements.Values.Where(p => p.DeviceId == d.DeviceId && p.State != PlacementState.Failed && portfolio.TryFind(p.VariantId, out _))
+                .Select(p => { portfolio.TryFind(p.VariantId, out var v); return v.StageIndex; }).ToHashSet())).ToArray();
+        var weights = Enumerable.Range(0, portfolio.Stages.Count).Select(s => (double)portfolio.VariantsOf(s).Max(v => v.SizeBytes)).ToArray();
+        return StageAssignment.Plan(weights, hosts, StageReplicas).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>Publishes a deploy or remove; a deploy that cannot be sent is marked failed.</summary>
+    private async Task PublishDeploymentAsync(string deviceId, string? deployedVariantId, Deployment deployment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await mqtt.PublishAsync(Topics.Device(deviceId, DeviceTopic.Deploy), deployment, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException)
+        {
+            if (deployedVariantId is not null)
+                _placements[(deviceId, deployedVariantId)] = new Placement(deviceId, deployedVariantId, PlacementState.Failed, 0, exception.Message);
+            else LogDeploymentFailed(deviceId, deployment.VariantId, "remove not sent: " + exception.Message);
+        }
     }
 
     private void DropDevice(string deviceId)

@@ -34,3 +34,15 @@ public sealed class ArtifactsWithFallback(IStageArtifacts primary, IStageArtifac
 {
     public byte[]? ArtifactFor(StageVariant variant, DeviceTier tier) => primary.ArtifactFor(variant, tier) ?? fallback.ArtifactFor(variant, tier);
 }
+
+/// <summary>Remembers every artifact <paramref name="inner"/> produced: planning asks for the same variant per device and per re-balance.</summary>
+public sealed class CachedStageArtifacts(IStageArtifacts inner) : IStageArtifacts
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string VariantId, DeviceTier Tier), byte[]?> _cache = new();
+
+    public byte[]? ArtifactFor(StageVariant variant, DeviceTier tier)
+    {
+        ArgumentNullException.ThrowIfNull(variant);
+        return _cache.GetOrAdd((variant.VariantId, tier), _ => inner.ArtifactFor(variant, tier));
+    }
+}

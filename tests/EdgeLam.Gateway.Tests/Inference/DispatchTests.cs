@@ -97,6 +97,68 @@ public sealed class DispatchTests
     }
 
     [Fact]
+    public async Task A_device_that_drops_mid_request_hands_the_rest_of_the_chain_to_another_device()
+    {
+        var (variants, portfolio, test) = Model.Value;
+        await using var gateway = await GatewayHarness.StartAsync(["flaky", "steady"]);
+        var planner = gateway.Get<PlacementPlanner>();
+        var orchestrator = gateway.Get<InferenceOrchestrator>();
+        var artifacts = new OnnxStageArtifacts(variants);
+        await planner.StartAsync(portfolio, artifacts);
+        // The flaky device claims to be far faster, so the scheduler sends it the chain until it drops off after its first stage.
+        await using var flaky = await ScriptedStageDevice.StartAsync(gateway, "flaky", StageReplyStyle.Vanish, Config, claimedCalibration: 0, servedBeforeVanishing: 1);
+        await using var steady = await ScriptedStageDevice.StartAsync(gateway, "steady", StageReplyStyle.ResponseTopic, Config, claimedCalibration: 50);
+        await WaitForLoadedAsync(planner, 2 * portfolio.Stages.Count);
+
+        var image = test.ScaledPixels(3, 1);
+        var result = await orchestrator.InferAsync(image, new QosRequirement(0, TimeSpan.FromSeconds(30)), InferenceStrategy.DriftPlusPenalty, CancellationToken.None);
+
+        Assert.True(result.Succeeded, result.Failure);
+        Assert.Equal(portfolio.Stages, result.Stages.Select(s => s.StageId));
+        Assert.Equal(("flaky", 1), (result.Stages[0].DeviceId, result.Stages[0].Attempts));
+        Assert.Equal(("steady", 2), (result.Stages[1].DeviceId, result.Stages[1].Attempts));
+        Assert.All(result.Stages.Skip(2), s => Assert.Equal(("steady", 1), (s.DeviceId, s.Attempts)));
+        Assert.Equal(2, flaky.TasksReceived);
+        Assert.DoesNotContain(planner.Placements, p => p.DeviceId == "flaky");
+        using var whole = new OnnxStageSession(artifacts.WholeFp32Model());
+        AssertMatchesWholeModel(whole, image, result);
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_with_distinct_inputs_each_get_the_result_of_their_own_input()
+    {
+        var (variants, portfolio, test) = Model.Value;
+        await using var gateway = await GatewayHarness.StartAsync(["agent-a", "agent-b", "mcu-c"]);
+        var planner = gateway.Get<PlacementPlanner>();
+        var orchestrator = gateway.Get<InferenceOrchestrator>();
+        var artifacts = new OnnxStageArtifacts(variants);
+        await planner.StartAsync(portfolio, artifacts);
+        var jitter = TimeSpan.FromMilliseconds(8);
+        await using var a = await ScriptedStageDevice.StartAsync(gateway, "agent-a", StageReplyStyle.ResponseTopic, Config, replyJitter: jitter);
+        await using var b = await ScriptedStageDevice.StartAsync(gateway, "agent-b", StageReplyStyle.ResponseTopic, Config, replyJitter: jitter);
+        await using var c = await ScriptedStageDevice.StartAsync(gateway, "mcu-c", StageReplyStyle.PayloadCorrelation, Config, replyJitter: jitter);
+        await WaitForLoadedAsync(planner, 3 * portfolio.Stages.Count);
+
+        var images = Enumerable.Range(0, 48).Select(i => test.ScaledPixels(i, 1)).ToArray();
+        var qos = new QosRequirement(0, TimeSpan.FromSeconds(30));
+        var strategies = new[] { InferenceStrategy.RoundRobin, InferenceStrategy.DriftPlusPenalty };
+        var results = await Task.WhenAll(images.Select((image, i) => orchestrator.InferAsync(image, qos, strategies[i % 2], CancellationToken.None)));
+
+        using var whole = new OnnxStageSession(artifacts.WholeFp32Model());
+        for (var i = 0; i < images.Length; i++)
+        {
+            Assert.True(results[i].Succeeded, results[i].Failure);
+            Assert.Equal(portfolio.Stages, results[i].Stages.Select(s => s.StageId));
+            AssertMatchesWholeModel(whole, images[i], results[i]);
+        }
+
+        // Answers arrived out of order on three devices and two protocol versions, and every one found its own task.
+        Assert.Equal(3, results.SelectMany(r => r.Devices).Distinct().Count());
+        Assert.Equal(0, gateway.Get<StageDispatcher>().UnmatchedResults);
+        Assert.Equal(images.Length * portfolio.Stages.Count, a.Served + b.Served + c.Served);
+    }
+
+    [Fact]
     public async Task A_request_no_device_can_serve_fails_with_a_reason_naming_the_stage()
     {
         var (variants, portfolio, test) = Model.Value;

@@ -21,7 +21,7 @@ public enum StageReplyStyle
     ResponseTopic,
     /// <summary>MQTT 3.1.1: on its own infer/result, correlation id only in the payload (the firmware).</summary>
     PayloadCorrelation,
-    /// <summary>Drops off the network (last will) when the first task arrives.</summary>
+    /// <summary>Answers like <see cref="ResponseTopic"/> until its quota of tasks is served, then drops off the network (last will) when the next task arrives.</summary>
     Vanish,
     /// <summary>Stays connected and never answers.</summary>
     Silent,
@@ -38,13 +38,17 @@ public sealed class ScriptedStageDevice : IAsyncDisposable
     private readonly StageReplyStyle _style;
     private readonly TinyVitConfig _config;
     private readonly double? _claimedCalibration;
+    private readonly int _servedBeforeVanishing;
+    private readonly TimeSpan _replyJitter;
     private readonly Dictionary<string, (string StageId, OnnxStageSession Session)> _loaded = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private int _served;
     private bool _vanished;
 
-    private ScriptedStageDevice(IMqttClient client, string deviceId, StageReplyStyle style, TinyVitConfig config, double? claimedCalibration)
+    private ScriptedStageDevice(IMqttClient client, string deviceId, StageReplyStyle style, TinyVitConfig config, double? claimedCalibration, int servedBeforeVanishing, TimeSpan replyJitter)
     {
+        _servedBeforeVanishing = servedBeforeVanishing;
+        _replyJitter = replyJitter;
         _client = client;
         _deviceId = deviceId;
         _style = style;
@@ -58,7 +62,15 @@ public sealed class ScriptedStageDevice : IAsyncDisposable
 
     private int _received;
 
-    public static async Task<ScriptedStageDevice> StartAsync(GatewayHarness gateway, string deviceId, StageReplyStyle style, TinyVitConfig config, double? claimedCalibration = null)
+    /// <param name="gateway">The gateway whose broker it connects to.</param>
+    /// <param name="deviceId">Its id.</param>
+    /// <param name="style">How it answers.</param>
+    /// <param name="config">Model shape of the stages it is sent.</param>
+    /// <param name="claimedCalibration">Calibration latency to claim instead of measuring.</param>
+    /// <param name="servedBeforeVanishing">With <see cref="StageReplyStyle.Vanish"/>: tasks it serves before it drops off.</param>
+    /// <param name="replyJitter">Longest random delay before each answer, so that answers to concurrent tasks arrive out of order.</param>
+    public static async Task<ScriptedStageDevice> StartAsync(GatewayHarness gateway, string deviceId, StageReplyStyle style, TinyVitConfig config, double? claimedCalibration = null,
+        int servedBeforeVanishing = 0, TimeSpan replyJitter = default)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         var version = style == StageReplyStyle.PayloadCorrelation ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500;
@@ -68,7 +80,7 @@ public sealed class ScriptedStageDevice : IAsyncDisposable
             .WithWillPayload(WireMessages.Encode(new DeviceStatus { State = PresenceState.Offline, Reason = "last-will" }))
             .WithWillRetain().Build());
         Assert.Equal(MqttClientConnectResultCode.Success, connected.ResultCode);
-        var device = new ScriptedStageDevice(client, deviceId, style, config, claimedCalibration);
+        var device = new ScriptedStageDevice(client, deviceId, style, config, claimedCalibration, servedBeforeVanishing, replyJitter);
         client.ApplicationMessageReceivedAsync += e =>
         {
             var message = e.ApplicationMessage;
@@ -114,9 +126,9 @@ public sealed class ScriptedStageDevice : IAsyncDisposable
 
     private async Task InferAsync(byte[] payload, string? responseTopic, byte[]? correlationData)
     {
-        Interlocked.Increment(ref _received);
+        var received = Interlocked.Increment(ref _received);
         if (_style == StageReplyStyle.Silent) return;
-        if (_style == StageReplyStyle.Vanish)
+        if (_style == StageReplyStyle.Vanish && received > _servedBeforeVanishing)
         {
             // Drop the connection without DISCONNECT so the broker publishes the last will.
             Volatile.Write(ref _vanished, true);
@@ -133,6 +145,7 @@ public sealed class ScriptedStageDevice : IAsyncDisposable
         var stopwatch = Stopwatch.StartNew();
         var output = loaded.Session.Run(input.Dequantize(), input.Shape.Select(d => (long)d).ToArray());
         var compute = stopwatch.Elapsed.TotalMilliseconds;
+        if (_replyJitter > TimeSpan.Zero) await Task.Delay(Random.Shared.NextDouble() * _replyJitter);
         var result = MessageBundle<InferenceResultHeader>.Create(new InferenceResultHeader
         {
             CorrelationId = header.CorrelationId,
@@ -144,7 +157,7 @@ public sealed class ScriptedStageDevice : IAsyncDisposable
             QueueLength = 0,
         }, [new(InferenceResultHeader.OutputFrameName, TensorFrame.FromFloats(output, stage.OutputShape(_config, input.Shape[0]).Select(d => (int)d).ToArray()))]);
         var reply = new MqttApplicationMessageBuilder().WithPayload(result.Encode()).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
-        if (_style == StageReplyStyle.ResponseTopic)
+        if (_style is StageReplyStyle.ResponseTopic or StageReplyStyle.Vanish)
         {
             Assert.NotNull(responseTopic);
             Assert.NotNull(correlationData);
@@ -158,6 +171,13 @@ public sealed class ScriptedStageDevice : IAsyncDisposable
         // Counted before the publish: the gateway may finish the request before this publish's acknowledgement returns.
         Interlocked.Increment(ref _served);
         await _client.PublishAsync(reply.Build());
+    }
+
+    /// <summary>Drops the connection without DISCONNECT, so the broker publishes the last will (power loss, network gone).</summary>
+    public void DropOffNetwork()
+    {
+        Volatile.Write(ref _vanished, true);
+        _client.Dispose();
     }
 
     public async ValueTask DisposeAsync()
