@@ -17,21 +17,8 @@ internal static class BenchCommand
         return bench;
     }
 
-    /// <summary>`edgelam bench agent [--json]`: per-variant ONNX Runtime latency of each stage and LoRA training speed on this machine.</summary>
-    private static Command CreateAgentBenchmark()
-    {
-        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var board = new Option<string>("--board") { Description = "Board profile id or path", DefaultValueFactory = _ => "raspberry-pi-4" };
-        var command = new Command("agent", "Per-variant ONNX Runtime latency of each stage (FP32/FP16/INT8/Pruned-INT8) and LoRA training samples per second") { json, board };
-        command.SetAction(async (parseResult, cancellationToken) =>
-        {
-            var options = new EdgeLam.Agent.Benchmarks.AgentBenchmarkOptions { Agent = new EdgeLam.Agent.AgentOptions { DeviceId = "bench", Board = parseResult.GetValue(board)! } };
-            var result = await EdgeLam.Agent.Benchmarks.AgentBenchmark.RunAsync(options, message => Console.Error.WriteLine(message), cancellationToken).ConfigureAwait(false);
-            Console.Out.WriteLine(result.ToJson());
-            return 0;
-        });
-        return command;
-    }
+    /// <summary>`edgelam bench agent [--provider cpu|cuda]`: per-variant ONNX Runtime latency of each stage and LoRA training speed on this machine.</summary>
+    private static Command CreateAgentBenchmark() => EdgeLam.Agent.Benchmarks.AgentBenchmarkCommand.Create("agent");
 
     /// <summary>`edgelam bench scheduler [--json]`: time per drift-plus-penalty decision at 10, 100 and 1000 devices, and a V sweep.</summary>
     private static Command CreateSchedulerBenchmark()

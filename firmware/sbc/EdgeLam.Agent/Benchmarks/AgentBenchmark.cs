@@ -31,6 +31,12 @@ public sealed record AgentBenchmarkOptions
 
     /// <summary>ONNX Runtime intra-op threads per session.</summary>
     public int Threads { get; init; } = 1;
+
+    /// <summary>
+    /// "cpu", or "cuda": every stage variant also runs on ONNX Runtime's CUDA provider, timed and compared with the CPU's
+    /// output on the same input. Needs the CUDA build of the agent (-p:OnnxRuntimeFlavor=Cuda) and an NVIDIA GPU.
+    /// </summary>
+    public string ExecutionProvider { get; init; } = "cpu";
 }
 
 /// <summary>Median latency of one stage variant in ONNX Runtime on this machine.</summary>
@@ -40,7 +46,14 @@ public sealed record AgentBenchmarkOptions
 /// <param name="MedianMilliseconds">Median single-image latency.</param>
 /// <param name="SpeedupOverFp32">FP32 latency of the stage divided by this variant's.</param>
 /// <param name="ExecutionProvider">cpu or cuda.</param>
-public sealed record StageVariantLatency(string Stage, string Variant, int ModelBytes, double MedianMilliseconds, double SpeedupOverFp32, string ExecutionProvider);
+public sealed record StageVariantLatency(string Stage, string Variant, int ModelBytes, double MedianMilliseconds, double SpeedupOverFp32, string ExecutionProvider)
+{
+    /// <summary>With the CUDA provider: the CPU provider's median on the same machine, the baseline of the same run.</summary>
+    public double? CpuMedianMilliseconds { get; init; }
+
+    /// <summary>With the CUDA provider: the largest absolute difference between its output and the CPU provider's.</summary>
+    public double? MaxAbsoluteDifferenceFromCpu { get; init; }
+}
 
 /// <summary>Result of <c>edgelam bench agent</c>: measured on this machine, nothing modelled.</summary>
 public sealed record AgentBenchmarkResult
@@ -68,6 +81,12 @@ public sealed record AgentBenchmarkResult
 
     /// <summary>Processor count of this machine.</summary>
     public required int ProcessorCount { get; init; }
+
+    /// <summary>The provider asked for ("cpu" or "cuda").</summary>
+    public required string RequestedExecutionProvider { get; init; }
+
+    /// <summary>Why the CUDA provider could not be used when it was asked for; null when it ran.</summary>
+    public string? CudaUnavailableReason { get; init; }
 
     /// <summary>Indented JSON with camelCase names.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
@@ -97,6 +116,13 @@ public static class AgentBenchmark
         log?.Invoke($"Building fp32, fp16, int8 and pruned_int8 variants of {baseModel.Id}");
         IReadOnlyDictionary<ModelVariant, VariantModel> variants = VariantModel.BuildAll(baseModel.Weights, data.Load().Train);
 
+        bool cuda = options.ExecutionProvider switch
+        {
+            "cpu" => false,
+            "cuda" => true,
+            _ => throw new ArgumentException($"Execution provider '{options.ExecutionProvider}' is unknown; use cpu or cuda.", nameof(options)),
+        };
+        string? cudaUnavailable = null;
         var latencies = new List<StageVariantLatency>();
         foreach (ModelStage stage in ModelStage.Pipeline(config))
         {
@@ -105,13 +131,36 @@ public static class AgentBenchmark
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 byte[] model = variants[variant].Export(stage);
-                using VariantSession session = VariantSession.Load(model, options.Threads, tryCuda: false, out _);
-                double median = session.CalibrateMilliseconds(options.LatencyRuns);
-                if (variant == ModelVariant.Fp32) fp32 = median;
-                latencies.Add(new StageVariantLatency(stage.Name, variant.WireName(), model.Length, median, fp32 / median, session.ExecutionProvider));
-                log?.Invoke($"{stage.Name,-7} {variant.WireName(),-12} {median,8:F4} ms  ({fp32 / median:F2}x fp32)");
+                using VariantSession cpuSession = VariantSession.Load(model, options.Threads, tryCuda: false, out _);
+                double cpuMedian = cpuSession.CalibrateMilliseconds(options.LatencyRuns);
+                StageVariantLatency latency;
+                if (cuda && cudaUnavailable is null)
+                {
+                    using VariantSession cudaSession = VariantSession.Load(model, options.Threads, tryCuda: true, out cudaUnavailable);
+                    double median = cudaSession.CalibrateMilliseconds(options.LatencyRuns);
+                    if (variant == ModelVariant.Fp32) fp32 = median;
+                    latency = new StageVariantLatency(stage.Name, variant.WireName(), model.Length, median, fp32 / median, cudaSession.ExecutionProvider)
+                    {
+                        CpuMedianMilliseconds = cpuMedian,
+                        MaxAbsoluteDifferenceFromCpu = MaxAbsoluteDifference(cpuSession, cudaSession),
+                    };
+                }
+                else
+                {
+                    if (variant == ModelVariant.Fp32) fp32 = cpuMedian;
+                    latency = new StageVariantLatency(stage.Name, variant.WireName(), model.Length, cpuMedian, fp32 / cpuMedian, cpuSession.ExecutionProvider);
+                }
+
+                latencies.Add(latency);
+                string comparison = latency.CpuMedianMilliseconds is double cpuMs
+                    ? FormattableString.Invariant($"  cpu {cpuMs:F4} ms ({cpuMs / latency.MedianMilliseconds:F2}x), max |cuda-cpu| {latency.MaxAbsoluteDifferenceFromCpu:E2}")
+                    : string.Empty;
+                log?.Invoke(FormattableString.Invariant($"{stage.Name,-7} {variant.WireName(),-12} {latency.ExecutionProvider,-4} {latency.MedianMilliseconds,8:F4} ms  ({latency.SpeedupOverFp32:F2}x fp32){comparison}"));
             }
         }
+
+        if (cudaUnavailable is not null)
+            log?.Invoke($"CUDA provider unavailable, measured on the CPU: {cudaUnavailable}");
 
         var assignment = new TrainingAssignment
         {
@@ -145,6 +194,25 @@ public static class AgentBenchmark
             LoraInitialLoss = round.InitialLoss,
             LoraFinalLoss = round.Update.Header.TrainingLoss,
             ProcessorCount = Environment.ProcessorCount,
+            RequestedExecutionProvider = options.ExecutionProvider,
+            CudaUnavailableReason = cudaUnavailable,
         };
+    }
+
+    /// <summary>The largest absolute difference between two sessions' outputs on one fixed single-image input.</summary>
+    private static double MaxAbsoluteDifference(VariantSession reference, VariantSession candidate)
+    {
+        long[] shape = reference.InputShape(1);
+        var input = new float[reference.InputElementsPerImage];
+        for (int i = 0; i < input.Length; i++)
+            input[i] = (float)Math.Cos(i * 0.11);
+        float[] expected = reference.Run(input, shape).Output;
+        float[] actual = candidate.Run(input, shape).Output;
+        if (expected.Length != actual.Length)
+            throw new InvalidDataException($"The {candidate.ExecutionProvider} provider returned {actual.Length} values; the CPU returned {expected.Length}.");
+        double max = 0;
+        for (int i = 0; i < expected.Length; i++)
+            max = Math.Max(max, Math.Abs(expected[i] - actual[i]));
+        return max;
     }
 }
