@@ -22,4 +22,25 @@ public sealed class AgentBenchmarkTests
         Assert.Equal(16, json["latencies"]!.AsArray().Count);
         Assert.Equal(result.BaseModelId, (string)json["baseModelId"]!);
     }
+
+    [Fact]
+    public async Task Asking_for_cuda_on_the_cpu_build_of_onnx_runtime_says_why_and_measures_on_the_cpu()
+    {
+        var agent = new AgentOptions();
+        AgentTestBed.TinyOptions(agent);
+        var result = await AgentBenchmark.RunAsync(new AgentBenchmarkOptions { Agent = agent, LatencyRuns = 2, LoraRank = 4, LoraSteps = 2, LoraBatchSize = 8, ExecutionProvider = "cuda" });
+
+        Assert.Equal("cuda", result.RequestedExecutionProvider);
+        Assert.Contains("Cuda", result.CudaUnavailableReason!, StringComparison.OrdinalIgnoreCase);
+        Assert.All(result.Latencies, latency => Assert.Equal("cpu", latency.ExecutionProvider));
+    }
+
+    [Fact]
+    public async Task An_unknown_execution_provider_is_refused_by_name()
+    {
+        var agent = new AgentOptions();
+        AgentTestBed.TinyOptions(agent);
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => AgentBenchmark.RunAsync(new AgentBenchmarkOptions { Agent = agent, ExecutionProvider = "tpu" }));
+        Assert.Contains("'tpu'", error.Message, StringComparison.Ordinal);
+    }
 }

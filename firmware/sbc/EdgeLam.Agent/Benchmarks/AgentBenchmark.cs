@@ -110,18 +110,18 @@ public static class AgentBenchmark
     {
         ArgumentNullException.ThrowIfNull(options);
         AgentOptions agent = options.Agent;
-        AgentData data = AgentData.For(agent);
-        BaseModel baseModel = CheckpointBaseModelSource.For(agent, data).Get(cancellationToken);
-        TinyVitConfig config = baseModel.Weights.Config;
-        log?.Invoke($"Building fp32, fp16, int8 and pruned_int8 variants of {baseModel.Id}");
-        IReadOnlyDictionary<ModelVariant, VariantModel> variants = VariantModel.BuildAll(baseModel.Weights, data.Load().Train);
-
         bool cuda = options.ExecutionProvider switch
         {
             "cpu" => false,
             "cuda" => true,
             _ => throw new ArgumentException($"Execution provider '{options.ExecutionProvider}' is unknown; use cpu or cuda.", nameof(options)),
         };
+        AgentData data = AgentData.For(agent);
+        BaseModel baseModel = CheckpointBaseModelSource.For(agent, data).Get(cancellationToken);
+        TinyVitConfig config = baseModel.Weights.Config;
+        log?.Invoke($"Building fp32, fp16, int8 and pruned_int8 variants of {baseModel.Id}");
+        IReadOnlyDictionary<ModelVariant, VariantModel> variants = VariantModel.BuildAll(baseModel.Weights, data.Load().Train);
+
         string? cudaUnavailable = null;
         var latencies = new List<StageVariantLatency>();
         foreach (ModelStage stage in ModelStage.Pipeline(config))
