@@ -356,7 +356,10 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         {
             DeviceHeartbeat heartbeat = Heartbeat();
             if (_connection.IsConnected)
+            {
                 await _connection.TryPublishAsync(_connection.Uplink(DeviceTopic.Heartbeat, WireMessages.Encode(heartbeat)), cancellationToken).ConfigureAwait(false);
+                await _connection.RetryPendingAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

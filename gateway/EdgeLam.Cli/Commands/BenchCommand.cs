@@ -14,7 +14,46 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateMcuBenchmark());
         bench.Subcommands.Add(CreateUnlearningBenchmark());
         bench.Subcommands.Add(CreateSchedulerBenchmark());
+        bench.Subcommands.Add(CreateReliabilityBenchmark());
         return bench;
+    }
+
+    /// <summary>`edgelam bench reliability [--json]`: 1,000 held device connections with inference load, then every fault scenario, with the update ledger.</summary>
+    private static Command CreateReliabilityBenchmark()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var connections = new Option<int>("--connections") { Description = "Simulated device connections", DefaultValueFactory = _ => 1_000 };
+        var seconds = new Option<int>("--hold-seconds") { Description = "How long the connections are held under inference load", DefaultValueFactory = _ => 20 };
+        var rate = new Option<double>("--requests-per-second") { Description = "Inference request rate during the hold", DefaultValueFactory = _ => 10 };
+        var linkDrop = new Option<int>("--link-drop-seconds") { Description = "How long a device's link is down in the link-drop scenario", DefaultValueFactory = _ => 30 };
+        var command = new Command("reliability", "Connections held, requests served with latency percentiles, fault scenarios survived and the update ledger (lost must be 0), peak memory")
+        {
+            json, connections, seconds, rate, linkDrop,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            if (parseResult.GetValue(connections) < 1 || parseResult.GetValue(seconds) < 1 || parseResult.GetValue(rate) <= 0 || parseResult.GetValue(linkDrop) < 1)
+            {
+                Console.Error.WriteLine("edgelam bench reliability: --connections, --hold-seconds, --requests-per-second and --link-drop-seconds must be positive.");
+                return 2;
+            }
+
+            void Log(string message) => Console.Error.WriteLine(message);
+            var result = await EdgeLam.Reliability.ReliabilityBenchmark.RunAsync(new EdgeLam.Reliability.ReliabilityBenchmarkOptions
+            {
+                Load = new EdgeLam.Reliability.ConnectionLoadOptions
+                {
+                    Connections = parseResult.GetValue(connections),
+                    Hold = TimeSpan.FromSeconds(parseResult.GetValue(seconds)),
+                    RequestsPerSecond = parseResult.GetValue(rate),
+                    Log = Log,
+                },
+                Faults = new EdgeLam.Reliability.FaultScenarioOptions { LinkDrop = TimeSpan.FromSeconds(parseResult.GetValue(linkDrop)), Log = Log },
+            }, cancellationToken).ConfigureAwait(false);
+            Console.Out.WriteLine(result.ToJson());
+            return result.UpdatesLost == 0 && result.FaultsSurvived == result.FaultsInjected ? 0 : 1;
+        });
+        return command;
     }
 
     /// <summary>`edgelam bench agent [--provider cpu|cuda]`: per-variant ONNX Runtime latency of each stage and LoRA training speed on this machine.</summary>

@@ -49,12 +49,14 @@ public sealed partial class GatewayRuntime(
         training.Resume();
         mqtt.DeviceMessageReceived += RouteAsync;
         await mqtt.StartAsync(BrokerPort, cancellationToken).ConfigureAwait(false);
+        training.ContinueResumedRound();
         LogStarted(options.Mode.ToString(), BrokerPort);
         _ready.TrySetResult();
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        training.Stop();
         await mqtt.DisposeAsync().ConfigureAwait(false);
         await broker.StopAsync(cancellationToken).ConfigureAwait(false);
     }

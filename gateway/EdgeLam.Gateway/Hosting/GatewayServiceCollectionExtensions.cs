@@ -36,6 +36,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<RejectionPublisher>();
         services.AddSingleton<DeviceRegistry>();
         services.AddSingleton<DeviceEnrollment>();
+        services.AddSingleton<UpdateLedger>();
         services.AddSingleton<TrainingCoordinator>();
         services.AddSingleton<GatewayRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayRuntime>());

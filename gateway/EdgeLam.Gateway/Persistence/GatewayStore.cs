@@ -11,6 +11,18 @@ public sealed record ContributionRecord(int Round, string DeviceId, long Example
 /// <summary>Every update that reached the gateway, with its fate: accepted, or rejected with a reason.</summary>
 public sealed record LedgerEntry(DateTimeOffset At, string DeviceId, int? Round, string Topic, long Bytes, string Outcome, string Reason);
 
+/// <summary>What a round asked of one device, as persisted when the round opened (so a restart can re-send it).</summary>
+public sealed record AssignmentRecord(string DeviceId, string InstructionJson, byte[] StartFrom);
+
+/// <summary>A running round's plan: deadline, the global state it started from and every assignment.</summary>
+public sealed record RoundPlanRecord(int Round, string Strategy, DateTimeOffset Deadline, byte[] GlobalAtStart, IReadOnlyList<AssignmentRecord> Assignments);
+
+/// <summary>An update accepted into a round that has not closed yet: the payload exactly as received.</summary>
+public sealed record AcceptedUpdateRecord(int Round, string DeviceId, byte[] Payload);
+
+/// <summary>How many updates of one device in one round were accepted and rejected.</summary>
+public sealed record LedgerCount(int? Round, string DeviceId, long Accepted, long Rejected);
+
 public sealed record UnlearningAuditRecord(long Id, DateTimeOffset At, string DeviceId, string Method, string RequestedBy, string MetricsJson);
 
 /// <summary>
@@ -47,7 +59,91 @@ public sealed class GatewayStore : IDisposable
               requested_by TEXT NOT NULL, metrics_json TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS forgotten_devices(
               device_id TEXT PRIMARY KEY, at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS round_plans(
+              round INTEGER PRIMARY KEY, deadline TEXT NOT NULL, global_at_start BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS round_assignments(
+              round INTEGER NOT NULL, device_id TEXT NOT NULL, instruction_json TEXT NOT NULL, start_from BLOB NOT NULL,
+              PRIMARY KEY(round, device_id));
+            CREATE TABLE IF NOT EXISTS round_updates(
+              round INTEGER NOT NULL, device_id TEXT NOT NULL, payload BLOB NOT NULL, PRIMARY KEY(round, device_id));
             """);
+    }
+
+    /// <summary>
+    /// Caps the database file at about <paramref name="bytes"/> (SQLite max_page_count): past it every write fails
+    /// with SQLITE_FULL, as on a full disk; returns the cap in pages.
+    /// </summary>
+    public long CapSize(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        lock (_gate)
+        {
+            var pageSize = Query("PRAGMA page_size", r => r.GetInt64(0))[0];
+            var pages = Math.Max(1, bytes / pageSize);
+            return Query($"PRAGMA max_page_count = {pages}", r => r.GetInt64(0))[0];
+        }
+    }
+
+    /// <summary>Bytes the database occupies now (pages × page size, without the write-ahead log).</summary>
+    public long SizeBytes()
+    {
+        lock (_gate)
+            return Query("PRAGMA page_count", r => r.GetInt64(0))[0] * Query("PRAGMA page_size", r => r.GetInt64(0))[0];
+    }
+
+    /// <summary>Opens a round and stores its plan in one transaction, so a restart finds every assignment.</summary>
+    public void StartRound(RoundPlanRecord plan, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            Execute("INSERT OR REPLACE INTO rounds(round, strategy, state, started_at) VALUES ($r, $s, 'running', $t)",
+                ("$r", plan.Round), ("$s", plan.Strategy), ("$t", at.ToString("O")));
+            Execute("INSERT OR REPLACE INTO round_plans(round, deadline, global_at_start) VALUES ($r, $d, $g)",
+                ("$r", plan.Round), ("$d", plan.Deadline.ToString("O")), ("$g", plan.GlobalAtStart));
+            Execute("DELETE FROM round_assignments WHERE round=$r", ("$r", plan.Round));
+            Execute("DELETE FROM round_updates WHERE round=$r", ("$r", plan.Round));
+            foreach (var a in plan.Assignments)
+                Execute("INSERT INTO round_assignments(round, device_id, instruction_json, start_from) VALUES ($r, $d, $j, $p)",
+                    ("$r", plan.Round), ("$d", a.DeviceId), ("$j", a.InstructionJson), ("$p", a.StartFrom));
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>Stores an accepted update and its ledger line in one transaction; throws when the database cannot take it.</summary>
+    public void AcceptUpdate(AcceptedUpdateRecord update, LedgerEntry entry)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            Execute("INSERT INTO round_updates(round, device_id, payload) VALUES ($r, $d, $p)",
+                ("$r", update.Round), ("$d", update.DeviceId), ("$p", update.Payload));
+            AppendLedgerRow(entry);
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>The latest round left running by a stop or a crash that has a stored plan, or null.</summary>
+    public RoundPlanRecord? InterruptedRound()
+    {
+        lock (_gate)
+        {
+            var rows = Query("SELECT r.round, r.strategy, p.deadline, p.global_at_start FROM rounds r JOIN round_plans p ON p.round = r.round WHERE r.state='running' ORDER BY r.round DESC LIMIT 1",
+                r => (Round: r.GetInt32(0), Strategy: r.GetString(1), Deadline: DateTimeOffset.Parse(r.GetString(2), System.Globalization.CultureInfo.InvariantCulture), Global: (byte[])r.GetValue(3)));
+            if (rows.Count == 0) return null;
+            var (round, strategy, deadline, global) = rows[0];
+            var assignments = Query("SELECT device_id, instruction_json, start_from FROM round_assignments WHERE round=$r ORDER BY device_id",
+                r => new AssignmentRecord(r.GetString(0), r.GetString(1), (byte[])r.GetValue(2)), ("$r", round));
+            return new RoundPlanRecord(round, strategy, deadline, global, assignments);
+        }
+    }
+
+    /// <summary>Updates accepted into <paramref name="round"/> so far, in device order.</summary>
+    public IReadOnlyList<AcceptedUpdateRecord> AcceptedUpdates(int round)
+    {
+        lock (_gate)
+            return Query("SELECT round, device_id, payload FROM round_updates WHERE round=$r ORDER BY device_id",
+                r => new AcceptedUpdateRecord(r.GetInt32(0), r.GetString(1), (byte[])r.GetValue(2)), ("$r", round));
     }
 
     public void StartRound(int round, string strategy, DateTimeOffset at)
@@ -80,12 +176,12 @@ public sealed class GatewayStore : IDisposable
                 ("$r", round), ("$t", at.ToString("O")), ("$m", reason));
     }
 
-    /// <summary>Rounds left 'running' by a crash are marked failed at start-up, with the reason.</summary>
-    public int FailInterruptedRounds(DateTimeOffset at)
+    /// <summary>Rounds left 'running' by a crash (other than <paramref name="resumedRound"/>) are marked failed at start-up, with the reason.</summary>
+    public int FailInterruptedRounds(DateTimeOffset at, int? resumedRound = null)
     {
         lock (_gate)
-            return Execute("UPDATE rounds SET state='failed', completed_at=$t, metrics_json=json_object('failure', 'gateway restarted while the round was running') WHERE state='running'",
-                ("$t", at.ToString("O")));
+            return Execute("UPDATE rounds SET state='failed', completed_at=$t, metrics_json=json_object('failure', 'gateway restarted while the round was running') WHERE state='running' AND round IS NOT $keep",
+                ("$t", at.ToString("O")), ("$keep", (object?)resumedRound ?? DBNull.Value));
     }
 
     public IReadOnlyList<RoundRecord> Rounds()
@@ -156,11 +252,21 @@ public sealed class GatewayStore : IDisposable
 
     public void AppendLedger(LedgerEntry entry)
     {
-        lock (_gate)
-            Execute("INSERT INTO ledger(at, device_id, round, topic, bytes, outcome, reason) VALUES ($t, $d, $r, $p, $b, $o, $why)",
-                ("$t", entry.At.ToString("O")), ("$d", entry.DeviceId), ("$r", (object?)entry.Round ?? DBNull.Value), ("$p", entry.Topic),
-                ("$b", entry.Bytes), ("$o", entry.Outcome), ("$why", entry.Reason));
+        lock (_gate) AppendLedgerRow(entry);
     }
+
+    /// <summary>Accepted and rejected updates per round and device (round null: the update named no round the gateway knew).</summary>
+    public IReadOnlyList<LedgerCount> LedgerCounts()
+    {
+        lock (_gate)
+            return Query("SELECT round, device_id, SUM(outcome='accepted'), SUM(outcome='rejected') FROM ledger GROUP BY round, device_id ORDER BY round, device_id",
+                r => new LedgerCount(r.IsDBNull(0) ? null : r.GetInt32(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3)));
+    }
+
+    private void AppendLedgerRow(LedgerEntry entry) =>
+        Execute("INSERT INTO ledger(at, device_id, round, topic, bytes, outcome, reason) VALUES ($t, $d, $r, $p, $b, $o, $why)",
+            ("$t", entry.At.ToString("O")), ("$d", entry.DeviceId), ("$r", (object?)entry.Round ?? DBNull.Value), ("$p", entry.Topic),
+            ("$b", entry.Bytes), ("$o", entry.Outcome), ("$why", entry.Reason));
 
     /// <summary>Counts per outcome; the invariant the fault tests check is received = accepted + rejected.</summary>
     public IReadOnlyDictionary<string, long> LedgerTotals()

@@ -97,6 +97,9 @@ public enum RejectionReason
 
     /// <summary>The payload exceeds a limit.</summary>
     [JsonStringEnumMemberName("oversize")] Oversize,
+
+    /// <summary>The gateway could not store the message (full disk, read-only database), so it did not accept it.</summary>
+    [JsonStringEnumMemberName("storage-unavailable")] StorageUnavailable,
 }
 
 /// <summary>Kind of a gateway event.</summary>

@@ -58,6 +58,43 @@ public sealed class GatewayStoreTests : IDisposable
         Assert.Equal("duplicate nonce", store.Ledger()[1].Reason);
     }
 
+    [Fact]
+    public void A_running_round_keeps_its_plan_and_accepted_updates_across_reopening_and_is_not_failed_when_resumed()
+    {
+        var plan = new RoundPlanRecord(3, "fedft_h", T0.AddMinutes(5), [7, 7], [new AssignmentRecord("pi-1", "{}", [1]), new AssignmentRecord("pi-2", "{}", [2])]);
+        using (var store = new GatewayStore(_path))
+        {
+            store.StartRound(2, "fedft_h", T0);
+            store.StartRound(plan, T0.AddSeconds(1));
+            store.AcceptUpdate(new AcceptedUpdateRecord(3, "pi-1", [5, 5, 5]), new LedgerEntry(T0, "pi-1", 3, "edgelam/v1/devices/pi-1/update", 3, LedgerOutcome.Accepted, ""));
+        }
+
+        using var reopened = new GatewayStore(_path);
+        var interrupted = reopened.InterruptedRound();
+        Assert.NotNull(interrupted);
+        Assert.Equal(3, interrupted.Round);
+        Assert.Equal(plan.Deadline, interrupted.Deadline);
+        Assert.Equal(["pi-1", "pi-2"], interrupted.Assignments.Select(a => a.DeviceId));
+        Assert.Equal(new byte[] { 5, 5, 5 }, Assert.Single(reopened.AcceptedUpdates(3)).Payload);
+        // Round 2 has no plan and is failed; round 3 is being resumed and stays running.
+        Assert.Equal(1, reopened.FailInterruptedRounds(T0.AddSeconds(60), resumedRound: 3));
+        Assert.Equal(["failed", "running"], reopened.Rounds().Select(r => r.State));
+        Assert.Equal(new LedgerCount(3, "pi-1", 1, 0), Assert.Single(reopened.LedgerCounts()));
+    }
+
+    [Fact]
+    public void A_size_cap_makes_writes_fail_as_on_a_full_disk_and_the_update_is_not_half_stored()
+    {
+        using var store = new GatewayStore(_path);
+        store.StartRound(new RoundPlanRecord(1, "fedft_h", T0, [1], []), T0);
+        store.CapSize(store.SizeBytes());
+        var error = Assert.Throws<Microsoft.Data.Sqlite.SqliteException>(() => store.AcceptUpdate(new AcceptedUpdateRecord(1, "pi-1", new byte[64 * 1024]),
+            new LedgerEntry(T0, "pi-1", 1, "edgelam/v1/devices/pi-1/update", 65536, LedgerOutcome.Accepted, "")));
+        Assert.Equal(13, error.SqliteErrorCode); // SQLITE_FULL
+        Assert.Empty(store.AcceptedUpdates(1));
+        Assert.Empty(store.Ledger());
+    }
+
     public void Dispose()
     {
         foreach (var suffix in new[] { "", "-wal", "-shm" })

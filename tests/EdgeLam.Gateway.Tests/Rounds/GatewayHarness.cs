@@ -41,6 +41,7 @@ public sealed class GatewayHarness : IAsyncDisposable
             ["Gateway:MlpDim"] = "32",
             ["Gateway:Heads"] = "2",
             ["Training:RoundTimeout"] = "00:00:20",
+            ["Training:OfflineGrace"] = "00:00:00",
         };
         foreach (var (key, value) in settings ?? []) values[key] = value;
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();

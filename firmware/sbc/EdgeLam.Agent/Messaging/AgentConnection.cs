@@ -30,6 +30,7 @@ public sealed partial class AgentConnection : IAsyncDisposable
     private readonly ConcurrentQueue<MqttApplicationMessage> _outbox = new();
     private readonly SemaphoreSlim _flushGate = new(1, 1);
     private readonly ReconnectBackoff _backoff;
+    private readonly ConcurrentDictionary<DeviceTopic, long> _delivered = new();
     private TaskCompletionSource _disconnected = NewSignal();
 
     /// <summary>A connection for the device of <paramref name="options"/>; nothing happens until <see cref="RunAsync"/>.</summary>
@@ -58,6 +59,15 @@ public sealed partial class AgentConnection : IAsyncDisposable
 
     /// <summary>Uplinks waiting for a connection.</summary>
     public int PendingUplinks => _outbox.Count;
+
+    /// <summary>
+    /// Uplinks on <paramref name="leaf"/> the broker acknowledged with a subscriber present: the device's side of the
+    /// update ledger (published = accepted + rejected at the gateway).
+    /// </summary>
+    public long Delivered(DeviceTopic leaf) => _delivered.GetValueOrDefault(leaf);
+
+    /// <summary>Delivers queued uplinks now (the heartbeat loop retries those no subscriber took yet).</summary>
+    public Task RetryPendingAsync(CancellationToken cancellationToken) => _outbox.IsEmpty ? Task.CompletedTask : FlushAsync(cancellationToken);
 
     /// <summary>Successful connects so far.</summary>
     public int ConnectCount { get; private set; }
@@ -97,6 +107,32 @@ public sealed partial class AgentConnection : IAsyncDisposable
         {
             MqttClientPublishResult result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
             if (result.IsSuccess) return true;
+            LogPublishRefused(_logger, message.Topic, result.ReasonCode.ToString(), result.ReasonString);
+            return false;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogPublishFailed(_logger, message.Topic, exception.Message);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Publishes a must-not-lose uplink: "no matching subscribers" means the gateway was not listening (it is
+    /// restarting), so the message stays queued and is tried again.
+    /// </summary>
+    private async Task<bool> TryDeliverAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
+    {
+        if (!_client.IsConnected) return false;
+        try
+        {
+            MqttClientPublishResult result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+            if (result.ReasonCode == MqttClientPublishReasonCode.Success)
+            {
+                if (Topics.TryParseDevice(message.Topic, out _, out DeviceTopic leaf)) _delivered.AddOrUpdate(leaf, 1, (_, count) => count + 1);
+                return true;
+            }
+
             LogPublishRefused(_logger, message.Topic, result.ReasonCode.ToString(), result.ReasonString);
             return false;
         }
@@ -240,7 +276,7 @@ public sealed partial class AgentConnection : IAsyncDisposable
         {
             while (_outbox.TryPeek(out MqttApplicationMessage? message))
             {
-                if (!await TryPublishAsync(message, cancellationToken).ConfigureAwait(false)) return;
+                if (!await TryDeliverAsync(message, cancellationToken).ConfigureAwait(false)) return;
                 _outbox.TryDequeue(out _);
             }
         }

@@ -7,6 +7,8 @@ using EdgeLam.Gateway.Fleet;
 using EdgeLam.Gateway.Messaging;
 using EdgeLam.Gateway.Persistence;
 using EdgeLam.Gateway.Training.Frames;
+using EdgeLam.Gateway.Training.Strategies;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -29,7 +31,8 @@ public sealed record RoundOutcome(
 /// <summary>
 /// The round loop (configure → send → collect → aggregate → persist), which knows no strategy details:
 /// the strategy chooses participants and combines replies; failures (timeouts, devices that vanish,
-/// malformed or mismatched updates) are inputs to aggregation, never exceptions.
+/// malformed or mismatched updates) are inputs to aggregation, never exceptions. A round's plan and every
+/// accepted update are stored as they happen, so a gateway that restarts mid-round resumes it.
 /// </summary>
 public sealed partial class TrainingCoordinator : IDisposable
 {
@@ -37,6 +40,7 @@ public sealed partial class TrainingCoordinator : IDisposable
     private readonly DeviceRegistry _registry;
     private readonly RejectionPublisher _rejections;
     private readonly GatewayStore _store;
+    private readonly UpdateLedger _ledger;
     private readonly TimeProvider _clock;
     private readonly ILogger<TrainingCoordinator> _logger;
     private readonly TrainingOptions _options;
@@ -44,25 +48,34 @@ public sealed partial class TrainingCoordinator : IDisposable
     private readonly ConcurrentDictionary<string, int> _shards = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BoardProfile> _boards;
     private readonly SemaphoreSlim _oneRoundAtATime = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
     private PendingRound? _pending;
+    private PendingRound? _resumed;
 
-    public TrainingCoordinator(GatewayMqttClient mqtt, DeviceRegistry registry, RejectionPublisher rejections, GatewayStore store,
+    public TrainingCoordinator(GatewayMqttClient mqtt, DeviceRegistry registry, RejectionPublisher rejections, GatewayStore store, UpdateLedger ledger,
         TimeProvider clock, IOptions<TrainingOptions> options, AdapterLayout layout, ILogger<TrainingCoordinator> logger)
     {
         _mqtt = mqtt;
         _registry = registry;
         _rejections = rejections;
         _store = store;
+        _ledger = ledger;
         _clock = clock;
         _options = options.Value;
         _layout = layout;
         _logger = logger;
         _boards = BoardProfileLoader.LoadBuiltIn().ToDictionary(b => b.Id, StringComparer.Ordinal);
-        _registry.DeviceOffline += device => _pending?.Fail(device.DeviceId, "device went offline during the round");
+        _registry.DeviceOffline += OnDeviceOffline;
+        _registry.DeviceOnline += OnDeviceOnline;
         Global = GlobalModelState.Initial;
     }
 
-    public void Dispose() => _oneRoundAtATime.Dispose();
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+        _oneRoundAtATime.Dispose();
+    }
 
     /// <summary>The global state after the last aggregated round.</summary>
     public GlobalModelState Global { get; private set; }
@@ -72,10 +85,19 @@ public sealed partial class TrainingCoordinator : IDisposable
     /// <summary>True while a round is collecting updates; unlearning refuses to run then.</summary>
     public bool IsRoundRunning => _pending is not null;
 
-    /// <summary>Resumes from the store: interrupted rounds are marked failed, the last global state is loaded.</summary>
+    /// <summary>The round resumed after a restart, once <see cref="ContinueResumedRound"/> has started it; null when none was interrupted.</summary>
+    public Task<RoundOutcome>? ResumedRound { get; private set; }
+
+    /// <summary>
+    /// Resumes from the store: the last global state is loaded, and the latest interrupted round re-opens with
+    /// its stored assignments and accepted updates (other interrupted rounds are marked failed). Updates that
+    /// arrive from here on count for it; <see cref="ContinueResumedRound"/> re-sends and closes it.
+    /// </summary>
     public void Resume()
     {
-        var interrupted = _store.FailInterruptedRounds(_clock.GetUtcNow());
+        var now = _clock.GetUtcNow();
+        var plan = _store.InterruptedRound();
+        var interrupted = _store.FailInterruptedRounds(now, plan?.Round);
         if (interrupted > 0) LogInterrupted(interrupted);
         LastRound = _store.Rounds().Select(r => r.Round).DefaultIfEmpty(0).Max();
         if (_store.LatestGlobalState() is { } latest)
@@ -84,7 +106,19 @@ public sealed partial class TrainingCoordinator : IDisposable
             Global = new GlobalModelState(aggregated, parameters);
             LogResumed(latest.Round, aggregated);
         }
+
+        if (plan is not null) Reopen(plan, now);
     }
+
+    /// <summary>Re-sends the resumed round's assignments to devices that had not replied, then closes it under the usual deadline and quorum rules.</summary>
+    public void ContinueResumedRound()
+    {
+        if (Interlocked.Exchange(ref _resumed, null) is not { } pending) return;
+        ResumedRound = Task.Run(() => ContinueAsync(pending), CancellationToken.None);
+    }
+
+    /// <summary>Stops a resumed round without recording an outcome: it stays open in the store and resumes at the next start.</summary>
+    public void Stop() => _stopping.Cancel();
 
     /// <summary>Replaces the global state (unlearning writes its result here).</summary>
     public void ReplaceGlobal(GlobalModelState state) => Global = state;
@@ -103,7 +137,14 @@ public sealed partial class TrainingCoordinator : IDisposable
         await _oneRoundAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await RunRoundCoreAsync(strategy, strategyName, deviceIds, cancellationToken).ConfigureAwait(false);
+            var started = _clock.GetTimestamp();
+            var pending = Open(strategy, strategyName, deviceIds);
+            _pending = pending;
+            LogRoundStarted(pending.Round, strategyName, pending.Instructions.Count);
+            await PublishEventAsync(GatewayEventKind.RoundStarted, pending.Round, $"{strategyName}: {pending.Instructions.Count} devices").ConfigureAwait(false);
+            foreach (var instruction in pending.Instructions.Values)
+                await TrySendAsync(pending, instruction, cancellationToken).ConfigureAwait(false);
+            return await CloseAsync(pending, started, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -152,56 +193,138 @@ public sealed partial class TrainingCoordinator : IDisposable
         }
         catch (WireFormatException ex)
         {
-            _store.AppendLedger(new LedgerEntry(now, message.DeviceId, pending.Round, message.Topic, message.Payload.Length, "rejected", $"{ex.Code}: {ex.Message}"));
+            _ledger.Record(new LedgerEntry(now, message.DeviceId, pending.Round, message.Topic, message.Payload.Length, LedgerOutcome.Rejected, $"{ex.Code}: {ex.Message}"));
             await _rejections.RejectMalformedAsync(message, ex, pending.Round).ConfigureAwait(false);
             pending.Fail(message.DeviceId, $"malformed update ({ex.Code}): {ex.Message}");
             return true;
         }
 
-        if (!pending.Accept(reply, update.Header.TrainingLoss))
-        {
-            await RejectUpdateAsync(message, pending.Round, RejectionReason.StaleRound, "a second update for the same round: the first one counts").ConfigureAwait(false);
-            return true;
-        }
-
-        _store.AppendLedger(new LedgerEntry(now, message.DeviceId, pending.Round, message.Topic, message.Payload.Length, "accepted", ""));
-        return true;
-    }
-
-    private async Task<RoundOutcome> RunRoundCoreAsync(IFederatedStrategy strategy, string strategyName, IReadOnlyCollection<string>? deviceIds, CancellationToken cancellationToken)
-    {
-        var started = _clock.GetTimestamp();
-        var round = LastRound + 1;
-        LastRound = round;
-        var hyper = new TrainingHyperparameters(_options.LocalSteps, _options.LearningRate, _options.BatchSize, _options.LoraAlpha, _options.Seed);
-        var context = new RoundContext(round, Global, _layout, hyper);
-        var members = _registry.OnlineDevices
-            .Where(d => deviceIds is null || deviceIds.Contains(d.DeviceId))
-            .Select(ToMember).ToArray();
-        _store.StartRound(round, strategyName, _clock.GetUtcNow());
-        var instructions = strategy.ConfigureTrain(context, members);
-        var deadline = _clock.GetUtcNow() + _options.RoundTimeout;
-        var pending = new PendingRound(round, deadline, instructions.ToDictionary(i => i.DeviceId, StringComparer.Ordinal));
-        _pending = pending;
-        LogRoundStarted(round, strategyName, instructions.Count);
-        await PublishEventAsync(GatewayEventKind.RoundStarted, round, $"{strategyName}: {instructions.Count} devices").ConfigureAwait(false);
-
-        long downlink = 0;
-        foreach (var instruction in instructions)
+        string? storageError = null;
+        var accepted = new LedgerEntry(now, message.DeviceId, pending.Round, message.Topic, message.Payload.Length, LedgerOutcome.Accepted, "");
+        var admission = pending.TryAccept(reply, update.Header.TrainingLoss, () =>
         {
             try
             {
-                downlink += await SendInstructionAsync(round, instruction, deadline, cancellationToken).ConfigureAwait(false);
+                _store.AcceptUpdate(new AcceptedUpdateRecord(pending.Round, message.DeviceId, message.Payload), accepted);
+                return true;
             }
-            catch (Exception ex) when (ex is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException or WireFormatException)
+            catch (SqliteException ex)
             {
-                pending.Fail(instruction.DeviceId, "assignment could not be sent: " + ex.Message);
+                storageError = $"SQLite error {ex.SqliteErrorCode}: {ex.Message}";
+                return false;
             }
+        }, out var earlierFailure);
+        switch (admission)
+        {
+            case UpdateAdmission.NotStored:
+                LogUpdateNotStored(message.DeviceId, pending.Round, storageError!);
+                await RejectUpdateAsync(message, pending.Round, RejectionReason.StorageUnavailable,
+                    $"the gateway could not store the update ({storageError}), so it is not accepted").ConfigureAwait(false);
+                pending.Fail(message.DeviceId, "update could not be stored: " + storageError);
+                break;
+            case UpdateAdmission.AlreadyReplied:
+                await RejectUpdateAsync(message, pending.Round, RejectionReason.StaleRound, "a second update for the same round: the first one counts").ConfigureAwait(false);
+                break;
+            case UpdateAdmission.AlreadyFailed:
+                await RejectUpdateAsync(message, pending.Round, RejectionReason.StaleRound, $"this device already failed round {pending.Round}: {earlierFailure}").ConfigureAwait(false);
+                break;
         }
 
+        return true;
+    }
+
+    private TrainingHyperparameters Hyperparameters() =>
+        new(_options.LocalSteps, _options.LearningRate, _options.BatchSize, _options.LoraAlpha, _options.Seed);
+
+    /// <summary>Plans a new round and stores the plan before anything is sent.</summary>
+    private PendingRound Open(IFederatedStrategy strategy, string strategyName, IReadOnlyCollection<string>? deviceIds)
+    {
+        var round = LastRound + 1;
+        var context = new RoundContext(round, Global, _layout, Hyperparameters());
+        var members = _registry.OnlineDevices
+            .Where(d => deviceIds is null || deviceIds.Contains(d.DeviceId))
+            .Select(ToMember).ToArray();
+        var instructions = strategy.ConfigureTrain(context, members);
+        var deadline = _clock.GetUtcNow() + _options.RoundTimeout;
+        var plan = new RoundPlanRecord(round, strategyName, deadline, ModelParametersCodec.Encode(Global.Parameters, Global.AggregatedRounds),
+            instructions.Select(RoundPlanCodec.ToRecord).ToArray());
+        try
+        {
+            _store.StartRound(plan, _clock.GetUtcNow());
+        }
+        catch (SqliteException ex)
+        {
+            LogRoundNotOpened(ex, round, ex.SqliteErrorCode);
+            throw new InvalidOperationException($"round {round} cannot start: the database refused to store its plan (SQLite error {ex.SqliteErrorCode}: {ex.Message})", ex);
+        }
+
+        LastRound = round;
+        return new PendingRound(strategyName, strategy, context, deadline, instructions.ToDictionary(i => i.DeviceId, StringComparer.Ordinal));
+    }
+
+    /// <summary>Re-opens an interrupted round with what the store kept: its assignments and the updates already accepted.</summary>
+    private void Reopen(RoundPlanRecord plan, DateTimeOffset now)
+    {
+        IFederatedStrategy strategy;
+        try
+        {
+            strategy = StrategyCatalog.Create(plan.Strategy);
+        }
+        catch (ArgumentException ex)
+        {
+            _store.FailRound(plan.Round, "cannot resume after a restart: " + ex.Message, now);
+            LogRoundFailed(plan.Round, ex.Message);
+            return;
+        }
+
+        var (parameters, aggregated) = ModelParametersCodec.Decode(plan.GlobalAtStart);
+        var context = new RoundContext(plan.Round, new GlobalModelState(aggregated, parameters), _layout, Hyperparameters());
+        var instructions = plan.Assignments.Select(RoundPlanCodec.FromRecord).ToDictionary(i => i.DeviceId, StringComparer.Ordinal);
+        // Devices need time to reconnect after a restart: a round whose deadline passed meanwhile gets the offline grace again.
+        var deadline = plan.Deadline > now + _options.OfflineGrace ? plan.Deadline : now + _options.OfflineGrace;
+        var pending = new PendingRound(plan.Strategy, strategy, context, deadline, instructions);
+        var kept = 0;
+        foreach (var stored in _store.AcceptedUpdates(plan.Round))
+        {
+            if (!instructions.TryGetValue(stored.DeviceId, out var instruction)) continue;
+            var update = MessageBundle<LoraUpdateHeader>.Decode(stored.Payload);
+            pending.Restore(LoraUpdateReader.ToReply(stored.DeviceId, update, plan.Round, instruction.LoraAlpha, stored.Payload.LongLength), update.Header.TrainingLoss);
+            kept++;
+        }
+
+        if (!_oneRoundAtATime.Wait(0)) throw new InvalidOperationException("a round is already running; resume runs once, at start-up");
+        _pending = pending;
+        _resumed = pending;
+        LogRoundReopened(plan.Round, plan.Strategy, kept, instructions.Count, deadline);
+    }
+
+    private async Task<RoundOutcome> ContinueAsync(PendingRound pending)
+    {
+        try
+        {
+            var started = _clock.GetTimestamp();
+            var kept = pending.Replies.Count;
+            await PublishEventAsync(GatewayEventKind.RoundStarted, pending.Round,
+                $"{pending.StrategyName}: resumed after a restart with {kept} of {pending.Instructions.Count} updates kept").ConfigureAwait(false);
+            foreach (var instruction in pending.Instructions.Values.Where(i => pending.IsUnsettled(i.DeviceId)))
+                await TrySendAsync(pending, instruction, _stopping.Token).ConfigureAwait(false);
+            return await CloseAsync(pending, started, _stopping.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pending = null;
+            _oneRoundAtATime.Release();
+        }
+    }
+
+    /// <summary>Waits for every device to settle or the deadline, aggregates when the quorum replied, and stores the outcome.</summary>
+    private async Task<RoundOutcome> CloseAsync(PendingRound pending, long started, CancellationToken cancellationToken)
+    {
+        var round = pending.Round;
+        var remaining = pending.Deadline - _clock.GetUtcNow();
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            timeout.CancelAfter(_options.RoundTimeout);
+            timeout.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
             try
             {
                 await pending.AllSettled.WaitAsync(timeout.Token).ConfigureAwait(false);
@@ -212,26 +335,27 @@ public sealed partial class TrainingCoordinator : IDisposable
             }
         }
 
+        var instructions = pending.Instructions.Count;
         var replies = pending.Replies;
         var failures = pending.Failures;
-        var quorumMet = instructions.Count > 0 && replies.Count >= Math.Ceiling(_options.Quorum * instructions.Count);
+        var downlink = pending.DownlinkBytes;
+        var quorumMet = instructions > 0 && replies.Count >= Math.Ceiling(_options.Quorum * instructions);
         AggregationResult? result = null;
         if (quorumMet)
         {
-            result = strategy.AggregateTrain(context, replies, failures);
+            result = pending.Strategy.AggregateTrain(pending.Context, replies, failures);
             quorumMet = result.Outcome == AggregationOutcome.Aggregated;
         }
 
         var uplink = replies.Sum(r => r.UplinkBytes);
         var elapsed = _clock.GetElapsedTime(started);
-        string summary;
+        string? summary = null;
         if (quorumMet && result is not null)
         {
-            Global = result.Global;
             var contributions = replies.Select(r => new ContributionRecord(round, r.DeviceId, r.ExampleCount, ModelParametersCodec.Encode(r.Trained), r.UplinkBytes)).ToArray();
             var metrics = JsonSerializer.Serialize(new
             {
-                strategy = strategyName,
+                strategy = pending.StrategyName,
                 accepted = replies.Count,
                 failed = failures.Select(f => new { f.DeviceId, f.Reason }),
                 uplinkBytes = uplink,
@@ -239,20 +363,88 @@ public sealed partial class TrainingCoordinator : IDisposable
                 trainingLoss = pending.Losses,
                 seconds = elapsed.TotalSeconds,
             });
-            _store.CompleteRound(round, contributions, ModelParametersCodec.Encode(Global.Parameters, Global.AggregatedRounds), metrics, _clock.GetUtcNow());
-            summary = result.Summary;
-            LogRoundAggregated(round, replies.Count, failures.Count, uplink, downlink);
-            await PublishEventAsync(GatewayEventKind.RoundAggregated, round, $"{replies.Count} updates, {failures.Count} failures").ConfigureAwait(false);
+            try
+            {
+                _store.CompleteRound(round, contributions, ModelParametersCodec.Encode(result.Global.Parameters, result.Global.AggregatedRounds), metrics, _clock.GetUtcNow());
+                Global = result.Global;
+                summary = result.Summary;
+                LogRoundAggregated(round, replies.Count, failures.Count, uplink, downlink);
+                await PublishEventAsync(GatewayEventKind.RoundAggregated, round, $"{replies.Count} updates, {failures.Count} failures").ConfigureAwait(false);
+            }
+            catch (SqliteException ex)
+            {
+                // An aggregate that is not on disk is not claimed: the global model stays where the store says it is.
+                quorumMet = false;
+                summary = $"aggregated {replies.Count} updates but the database refused to store the result (SQLite error {ex.SqliteErrorCode}: {ex.Message}); the global model is unchanged";
+            }
         }
-        else
+
+        if (!quorumMet)
         {
-            summary = result?.Summary ?? $"quorum not met: {replies.Count} of {instructions.Count} devices replied (quorum {_options.Quorum:P0})";
-            _store.FailRound(round, summary, _clock.GetUtcNow());
+            summary ??= result?.Summary ?? $"quorum not met: {replies.Count} of {instructions} devices replied (quorum {_options.Quorum:P0})";
+            try
+            {
+                _store.FailRound(round, summary, _clock.GetUtcNow());
+            }
+            catch (SqliteException ex)
+            {
+                LogFailureNotStored(ex, round, ex.SqliteErrorCode);
+            }
+
             LogRoundFailed(round, summary);
             await PublishEventAsync(GatewayEventKind.RoundFailed, round, summary).ConfigureAwait(false);
         }
 
-        return new RoundOutcome(round, strategyName, quorumMet, instructions.Count, replies, failures, result, uplink, downlink, elapsed, summary);
+        return new RoundOutcome(round, pending.StrategyName, quorumMet, instructions, replies, failures, result, uplink, downlink, elapsed, summary!);
+    }
+
+    private async Task TrySendAsync(PendingRound pending, TrainingInstruction instruction, CancellationToken cancellationToken)
+    {
+        try
+        {
+            pending.AddDownlink(await SendInstructionAsync(pending.Round, instruction, pending.Deadline, cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException or WireFormatException)
+        {
+            // A device that is offline now gets its assignment again when it says hello.
+            LogAssignmentNotSent(instruction.DeviceId, pending.Round, ex.Message);
+        }
+    }
+
+    private void OnDeviceOffline(FleetDevice device)
+    {
+        if (_pending is not { } pending) return;
+        if (_options.OfflineGrace <= TimeSpan.Zero)
+        {
+            pending.Fail(device.DeviceId, "device went offline during the round");
+            return;
+        }
+
+        if (pending.MarkAway(device.DeviceId) is { } absence) _ = FailIfStillAwayAsync(pending, device.DeviceId, absence);
+    }
+
+    private async Task FailIfStillAwayAsync(PendingRound pending, string deviceId, int absence)
+    {
+        try
+        {
+            await Task.Delay(_options.OfflineGrace, _clock, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        if (pending.IsStillAway(deviceId, absence))
+            pending.Fail(deviceId, $"device went offline during the round and did not return within {_options.OfflineGrace.TotalSeconds:0.#} s");
+    }
+
+    private void OnDeviceOnline(FleetDevice device)
+    {
+        if (_pending is not { } pending) return;
+        pending.MarkBack(device.DeviceId);
+        // A device that reconnects (after a link drop or a gateway restart) may have lost its assignment: send it again; devices train each round once.
+        if (pending.IsUnsettled(device.DeviceId) && pending.Instructions.TryGetValue(device.DeviceId, out var instruction))
+            _ = TrySendAsync(pending, instruction, _stopping.Token);
     }
 
     /// <summary>Publishes the start adapter (when there is one) and the assignment; returns the payload bytes sent.</summary>
@@ -310,7 +502,7 @@ public sealed partial class TrainingCoordinator : IDisposable
 
     private async Task RejectUpdateAsync(DeviceMessage message, int? round, RejectionReason reason, string detail)
     {
-        _store.AppendLedger(new LedgerEntry(_clock.GetUtcNow(), message.DeviceId, round, message.Topic, message.Payload.Length, "rejected", $"{WireMessages.EnumName(reason)}: {detail}"));
+        _ledger.Record(new LedgerEntry(_clock.GetUtcNow(), message.DeviceId, round, message.Topic, message.Payload.Length, LedgerOutcome.Rejected, $"{WireMessages.EnumName(reason)}: {detail}"));
         await _rejections.RejectAsync(message, reason, detail, round: round).ConfigureAwait(false);
     }
 
@@ -322,64 +514,6 @@ public sealed partial class TrainingCoordinator : IDisposable
             Round = round,
             Detail = detail.Length <= 500 ? detail : detail[..500],
         });
-
-    /// <summary>Replies and failures of the running round; each assigned device settles exactly once.</summary>
-    private sealed class PendingRound(int round, DateTimeOffset deadline, Dictionary<string, TrainingInstruction> instructions)
-    {
-        private readonly Lock _gate = new();
-        private readonly Dictionary<string, TrainingReply> _replies = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, TrainingFailure> _failures = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, double> _losses = new(StringComparer.Ordinal);
-        private readonly TaskCompletionSource _allSettled = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public int Round { get; } = round;
-        public DateTimeOffset Deadline { get; } = deadline;
-        public IReadOnlyDictionary<string, TrainingInstruction> Instructions { get; } = instructions;
-        public Task AllSettled => Instructions.Count == 0 ? Task.CompletedTask : _allSettled.Task;
-
-        public IReadOnlyList<TrainingReply> Replies { get { lock (_gate) return _replies.Values.OrderBy(r => r.DeviceId, StringComparer.Ordinal).ToArray(); } }
-        public IReadOnlyList<TrainingFailure> Failures { get { lock (_gate) return _failures.Values.OrderBy(f => f.DeviceId, StringComparer.Ordinal).ToArray(); } }
-        public IReadOnlyDictionary<string, double> Losses { get { lock (_gate) return new Dictionary<string, double>(_losses, StringComparer.Ordinal); } }
-
-        public bool Accept(TrainingReply reply, double loss)
-        {
-            lock (_gate)
-            {
-                if (IsSettled(reply.DeviceId)) return false;
-                _replies[reply.DeviceId] = reply;
-                _losses[reply.DeviceId] = loss;
-                CheckAllSettled();
-                return true;
-            }
-        }
-
-        public void Fail(string deviceId, string reason)
-        {
-            lock (_gate)
-            {
-                if (!Instructions.ContainsKey(deviceId) || IsSettled(deviceId)) return;
-                _failures[deviceId] = new TrainingFailure(deviceId, reason);
-                CheckAllSettled();
-            }
-        }
-
-        public void FailRemaining(string reason)
-        {
-            lock (_gate)
-            {
-                foreach (var deviceId in Instructions.Keys)
-                    if (!IsSettled(deviceId)) _failures[deviceId] = new TrainingFailure(deviceId, reason);
-                CheckAllSettled();
-            }
-        }
-
-        private bool IsSettled(string deviceId) => _replies.ContainsKey(deviceId) || _failures.ContainsKey(deviceId);
-
-        private void CheckAllSettled()
-        {
-            if (_replies.Count + _failures.Count >= Instructions.Count) _allSettled.TrySetResult();
-        }
-    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Round {Round} started with strategy {Strategy}: {Devices} devices assigned")]
     private partial void LogRoundStarted(int round, string strategy, int devices);
@@ -395,4 +529,19 @@ public sealed partial class TrainingCoordinator : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Resumed from round {Round} ({Aggregated} aggregated rounds)")]
     private partial void LogResumed(int round, int aggregated);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Round {Round} ({Strategy}) re-opened after a restart: {Kept} of {Assigned} updates kept, deadline {Deadline}")]
+    private partial void LogRoundReopened(int round, string strategy, int kept, int assigned, DateTimeOffset deadline);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Update of {DeviceId} for round {Round} could not be stored ({Error}); rejected, not accepted")]
+    private partial void LogUpdateNotStored(string deviceId, int round, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Round {Round} could not be opened: the database refused its plan (SQLite error {SqliteError})")]
+    private partial void LogRoundNotOpened(Exception exception, int round, int sqliteError);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The failure of round {Round} could not be stored (SQLite error {SqliteError})")]
+    private partial void LogFailureNotStored(Exception exception, int round, int sqliteError);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Assignment of {DeviceId} for round {Round} not sent now ({Error}); it is sent again when the device says hello")]
+    private partial void LogAssignmentNotSent(string deviceId, int round, string error);
 }

@@ -15,6 +15,13 @@ public sealed class TrainingOptions
     [Range(0.0, 1.0)]
     public double Quorum { get; set; } = 0.5;
 
+    /// <summary>
+    /// How long a device that went offline mid-round (or every device, after a gateway restart) has to come back
+    /// before it counts as failed; on its hello it gets its assignment again. Zero fails it at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan OfflineGrace { get; set; } = TimeSpan.FromSeconds(45);
+
     [Range(1, 100_000)]
     public int LocalSteps { get; set; } = 20;
 
