@@ -27,7 +27,7 @@ public static class DemoRunner
         await AnsiConsole.Status().StartAsync("Loading Fashion-MNIST and the frozen base model (pretrained once, then cached)...", _ =>
         {
             data = FashionMnist.Load();
-            checkpoint = BaseCheckpoint.LoadOrTrain(new TinyVitConfig(), settings.Seed, Path.Combine(".edgelam", "checkpoints"), data: data,
+            checkpoint = BaseCheckpoint.LoadOrTrain(new TinyVitConfig(), settings.Seed, settings.CheckpointDirectory, data: data,
                 log: message => AnsiConsole.MarkupLine($"  [grey]{Markup.Escape(message)}[/]"), cancellationToken: cancellationToken);
             return Task.CompletedTask;
         }).ConfigureAwait(false);
@@ -53,8 +53,13 @@ public static class DemoRunner
         {
             fleet = await DemoFleet.StartAsync(spec, boards, stateDirectory, checkpoint, data, settings, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
+        IReadOnlyList<FleetDeviceFacts> fleetFacts;
+        double dirichletAlpha;
         await using (fleet.ConfigureAwait(false))
         {
+            var partition = fleet.Get<Microsoft.Extensions.Options.IOptions<EdgeLam.Gateway.Training.Rounds.TrainingOptions>>().Value;
+            dirichletAlpha = partition.DirichletAlpha;
+            fleetFacts = FleetFacts.Collect(spec, boards, partition.PartitionSeed, partition.DirichletAlpha, partition.PartitionCount);
             AnsiConsole.MarkupLine($"Fleet registered: {string.Join(", ", spec.Devices.Select(d => $"{d.Id} ({d.Board})"))}");
             AnsiConsole.MarkupLine("[grey]Watch live: mosquitto_sub -h 127.0.0.1 -p <port> -u gateway -P change-me-gateway -t 'edgelam/v1/#' -v[/]");
 
@@ -94,7 +99,7 @@ public static class DemoRunner
                 PublicImages = PretrainingBudget.Default.PublicImages,
                 PublicSeed = settings.Seed,
                 Rounds = settings.UnlearningRounds,
-                LocalSteps = settings.LocalSteps,
+                LocalSteps = settings.UnlearningLocalSteps,
                 TestImages = testSlice.Count,
                 DatabasePath = Path.Combine(stateDirectory, "unlearning.db"),
             }, log: message => context.Status(Markup.Escape("Unlearning: " + message)), cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -103,6 +108,8 @@ public static class DemoRunner
         AnsiConsole.MarkupLine("[bold]Experiment 3: unlearning a backdoor device (measured)[/]");
         Console.WriteLine(unlearning!.ToTable());
         results.UnlearningMarkdown = unlearning.ToTable();
+        foreach (var target in unlearning.Targets)
+            AnsiConsole.MarkupLine(target.Met ? $"[green]met[/]: {Markup.Escape(target.Requirement)}" : $"[red]missed[/]: {Markup.Escape(target.Requirement)}");
 
         results.Notes.Add("full_fedavg (every device sends all model weights) is not run: the wire contract has no full-weight update message yet.");
         results.Notes.Add("ESP32 timings are modelled from the board profile's MAC/s; the emulator runs the firmware core at host speed (pacing scale 0).");
@@ -115,10 +122,31 @@ public static class DemoRunner
         }
 
         results.Seconds = clock.Elapsed.TotalSeconds;
-        await File.WriteAllTextAsync(Path.Combine(outputDirectory, "results.json"), results.ToJson(), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, "results.json"),
+            ResultsDocument.Build(results, SourceCommit(), fleetFacts, dirichletAlpha).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }), cancellationToken).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(outputDirectory, "report.md"), results.ToMarkdown(), cancellationToken).ConfigureAwait(false);
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"Done in {results.Seconds:0} s: results.json, report.md and {results.Plots.Count} plots in [blue]{Markup.Escape(Path.GetFullPath(outputDirectory))}[/]");
         return 0;
+    }
+
+    /// <summary>The commit the demo was built from (git rev-parse HEAD), or "unknown" outside a git checkout.</summary>
+    private static string SourceCommit()
+    {
+        try
+        {
+            using var git = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("git", "rev-parse HEAD")
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            });
+            if (git is null) return "unknown";
+            var head = git.StandardOutput.ReadToEnd().Trim();
+            git.WaitForExit();
+            return git.ExitCode == 0 && head.Length > 0 ? head : "unknown";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown"; // no git on this machine
+        }
     }
 
     private static void PrintTraining(DemoResults results)

@@ -3,6 +3,12 @@ namespace EdgeLam.Cli.Demo;
 /// <summary>How big the demo's experiments are; the defaults finish in minutes on a 2-core machine.</summary>
 public sealed record DemoSettings
 {
+    /// <summary>"full" or "quick", as results.json reports it.</summary>
+    public string Profile { get; init; } = "full";
+
+    /// <summary>Where the frozen base checkpoint is cached (pretrained once when missing).</summary>
+    public string CheckpointDirectory { get; init; } = Path.Combine(".edgelam", "checkpoints");
+
     public int Rounds { get; init; } = 6;
     public int LocalSteps { get; init; } = 25;
     public int BatchSize { get; init; } = 32;
@@ -23,5 +29,8 @@ public sealed record DemoSettings
     public int UnlearningImagesPerDevice { get; init; } = 600;
     public int UnlearningRounds { get; init; } = 3;
 
-    public static DemoSettings Quick { get; } = new() { Rounds = 2, LocalSteps = 5, EvaluationImages = 500, InferenceRequests = 120, TradeoffValues = [1, 100], UnlearningImagesPerDevice = 200, UnlearningRounds = 2 };
+    /// <summary>Local steps per device and round in the unlearning experiment: the gateway's default round (Training:LocalSteps), in both profiles.</summary>
+    public int UnlearningLocalSteps { get; init; } = 20;
+
+    public static DemoSettings Quick { get; } = new() { Profile = "quick", Rounds = 2, LocalSteps = 5, EvaluationImages = 500, InferenceRequests = 120, TradeoffValues = [1, 100], UnlearningImagesPerDevice = 200, UnlearningRounds = 2 };
 }
