@@ -42,6 +42,9 @@ namespace EdgeLam.Firmware.Device
         /// <summary>Profile throughput, int8 MAC/s (multiplyAccumulatesPerSecond.int8, an estimate until measured).</summary>
         public const double MultiplyAccumulatesPerSecond = 100000;
 
+        /// <summary>Milliseconds of the int8 throughput benchmark before connecting (0: off); the hello then announces the measured MAC/s.</summary>
+        public const int BenchmarkMillisecondsAtStart = 0;
+
         /// <summary>Largest receive packet, bytes: an inline deployment of 45 KiB grows to about 61 KiB in base64.</summary>
         public const int ReceiveBufferBytes = 72 * 1024;
     }

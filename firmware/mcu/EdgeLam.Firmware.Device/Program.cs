@@ -23,6 +23,7 @@ namespace EdgeLam.Firmware.Device
 
             var profile = new DeviceProfile(DeviceConfiguration.DeviceId, DeviceConfiguration.BoardId, "edgelam-fw-1.0", 4,
                 DeviceConfiguration.ModelBudgetBytes, DeviceConfiguration.FlashBytes, DeviceConfiguration.MultiplyAccumulatesPerSecond);
+            profile.BenchmarkMillisecondsAtStart = DeviceConfiguration.BenchmarkMillisecondsAtStart;
             var budget = new MemoryBudget(DeviceConfiguration.BoardId, DeviceConfiguration.ModelBudgetBytes, DeviceConfiguration.FlashBytes, DeviceConfiguration.TrainingBudgetBytes);
             var handler = new ApplicationHandle();
             var client = new MqttClient(new SocketByteTransport(DeviceConfiguration.BrokerHost, DeviceConfiguration.BrokerPort), clock, handler, DeviceConfiguration.ReceiveBufferBytes, 4);
@@ -41,6 +42,11 @@ namespace EdgeLam.Firmware.Device
                     Debug.WriteLine("broker: " + error.Message);
                     clock.Sleep(5000);
                 }
+            }
+
+            if (application.ThroughputMeasured)
+            {
+                Debug.WriteLine("int8 throughput measured: " + application.AnnouncedMacsPerSecond.ToString() + " MAC/s (replace multiplyAccumulatesPerSecond.int8 in the board profile)");
             }
 
             while (true)

@@ -37,6 +37,7 @@ public sealed partial class EmulatedDevice : IAsyncDisposable
             board.Memory.ModelBudgetBytes.Value, board.Memory.FlashBytes.Value, throughput)
         {
             HeartbeatIntervalMilliseconds = launch.HeartbeatIntervalMilliseconds,
+            BenchmarkMillisecondsAtStart = launch.ThroughputBenchmarkMilliseconds,
         };
         var budget = new MemoryBudget(board.Id, board.Memory.ModelBudgetBytes.Value, board.Memory.FlashBytes.Value, board.Memory.TrainingBudgetBytes.Value);
         Pacer = new ProfilePacer(throughput, launch.PacingTimeScale);

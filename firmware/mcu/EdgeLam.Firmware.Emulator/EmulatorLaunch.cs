@@ -36,6 +36,9 @@ public sealed record EmulatorLaunch
 
     public int HeartbeatIntervalMilliseconds { get; init; } = 5000;
 
+    /// <summary>Milliseconds of the int8 throughput benchmark at start (0: none); the hello then announces the host's measured MAC/s.</summary>
+    public int ThroughputBenchmarkMilliseconds { get; init; }
+
     /// <summary>Receive buffer of the MQTT client, bytes (largest packet accepted).</summary>
     public int ReceiveBufferBytes { get; init; } = 96 * 1024;
 
@@ -49,6 +52,8 @@ public sealed record EmulatorLaunch
             throw new ArgumentOutOfRangeException(nameof(BrokerPort), BrokerPort, "Broker port must be 1..65535.");
         if (MaximumShardImages <= 0)
             throw new ArgumentOutOfRangeException(nameof(MaximumShardImages), MaximumShardImages, "A shard needs at least one image.");
+        if (ThroughputBenchmarkMilliseconds < 0)
+            throw new ArgumentOutOfRangeException(nameof(ThroughputBenchmarkMilliseconds), ThroughputBenchmarkMilliseconds, "Benchmark milliseconds cannot be negative.");
         if (PacingTimeScale < 0)
             throw new ArgumentOutOfRangeException(nameof(PacingTimeScale), PacingTimeScale, "Pacing time scale cannot be negative.");
     }

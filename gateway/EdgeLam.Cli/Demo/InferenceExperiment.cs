@@ -81,13 +81,16 @@ public static class InferenceExperiment
         DemoSettings settings, Action<string>? progress, CancellationToken cancellationToken)
     {
         progress?.Invoke("building FP32/FP16/INT8/Pruned-INT8 variants and measuring their accuracy in ONNX Runtime");
-        var variants = VariantModel.BuildAll(baseWeights, data.Train.Take(512));
+        var calibration = data.Train.Take(512);
+        var variants = VariantModel.BuildAll(baseWeights, calibration);
         var accuracy = VariantAccuracy.Measure(variants, testSlice);
         var portfolio = ServicePortfolio.FromModel(variants, accuracy);
-        var artifacts = new OnnxStageArtifacts(variants);
+        var onnx = new OnnxStageArtifacts(variants);
+        // ESP32s get the firmware's INT8 stage blobs of the INT8 and Pruned-INT8 variants; agents get ONNX.
+        var artifacts = new ArtifactsWithFallback(new McuStageArtifacts(variants, calibration.ScaledPixels(0, calibration.Count), calibration.Count), onnx);
         var orchestrator = fleet.Get<InferenceOrchestrator>();
         var planner = fleet.Get<PlacementPlanner>();
-        orchestrator.UseCloudModel(artifacts.WholeFp32Model());
+        orchestrator.UseCloudModel(onnx.WholeFp32Model());
         progress?.Invoke("deploying every stage to every device (SHA-256 checked, calibrated on arrival)");
         await planner.StartAsync(portfolio, artifacts, cancellationToken).ConfigureAwait(false);
         await SettleAsync(planner, cancellationToken).ConfigureAwait(false);

@@ -116,8 +116,18 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
             .Select(x => (x.Variant, Artifact: x.Artifact!)).ToArray();
         var chosen = new List<(StageVariant, byte[])>();
         long used = 0;
+        // An MCU is charged by the firmware's own static plan (resident weights plus the largest working set), so
+        // the gateway places exactly what the device will admit.
+        var mcuPlan = device.Tier == DeviceTier.L ? McuMemory.PlanFor(device) : null;
         bool Take((StageVariant Variant, byte[] Artifact) item)
         {
+            if (mcuPlan is not null)
+            {
+                if (!McuMemory.TryAdmit(mcuPlan, item.Artifact)) return false;
+                chosen.Add(item);
+                return true;
+            }
+
             long need = (long)MemoryPerModelByte * item.Artifact.Length;
             if (used + need > device.MemoryBytes) return false;
             used += need;
@@ -136,6 +146,18 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
         foreach (var item in rest.OrderByDescending(x => x.Variant.SwappedAccuracy).ThenBy(x => x.Artifact.Length))
             Take(item);
         return chosen;
+    }
+
+    /// <summary>Variants the device could run whose artifact exceeds the inline deployment limit (they need deployment by URL).</summary>
+    public static IReadOnlyList<(string VariantId, int SizeBytes)> OversizedForInline(ServicePortfolio portfolio, IStageArtifacts artifacts, DeviceHello device)
+    {
+        ArgumentNullException.ThrowIfNull(portfolio);
+        ArgumentNullException.ThrowIfNull(artifacts);
+        ArgumentNullException.ThrowIfNull(device);
+        return portfolio.All.Where(v => v.RunsOn(device.Precisions))
+            .Select(v => (v.VariantId, Artifact: artifacts.ArtifactFor(v, device.Tier)))
+            .Where(x => x.Artifact is not null && x.Artifact.Length > Deployment.MaxInlineBytes)
+            .Select(x => (x.VariantId, x.Artifact!.Length)).ToArray();
     }
 
     /// <summary>Handles deploy/ack; false for other leaves.</summary>
@@ -181,6 +203,9 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
         // A device that (re)joins starts with nothing loaded as far as the gateway knows.
         DropDevice(device.DeviceId);
         performance.Forget(device.DeviceId);
+        // Stages too large for an inline deployment are not planned; say so once per join (they need deployment by URL).
+        foreach (var (variant, size) in OversizedForInline(_portfolio!, _artifacts!, device.Capabilities))
+            LogTooLargeForInline(device.DeviceId, variant, size, Deployment.MaxInlineBytes);
         await RebalanceAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -240,12 +265,18 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
     {
         var all = Enumerable.Range(0, portfolio.Stages.Count).ToHashSet();
         if (StageReplicas == 0) return devices.ToDictionary(d => d.DeviceId, _ => (IReadOnlySet<int>)all, StringComparer.Ordinal);
+        // An MCU is orders of magnitude slower than an agent, so it never counts as one of a stage's replicas: it holds
+        // what its memory plan admits on top, and its calibrated latency decides whether the scheduler uses it.
+        var mcus = devices.Where(d => d.Capabilities.Tier == DeviceTier.L).ToArray();
+        devices = devices.Where(d => d.Capabilities.Tier != DeviceTier.L).ToArray();
         var hosts = devices.Select(d => new StageHost(d.DeviceId,
             all.Where(s => Plan(portfolio, artifacts, d.Capabilities, new HashSet<int> { s }).Count > 0).ToHashSet(),
             _placements.Values.Where(p => p.DeviceId == d.DeviceId && p.State != PlacementState.Failed && portfolio.TryFind(p.VariantId, out _))
                 .Select(p => { portfolio.TryFind(p.VariantId, out var v); return v.StageIndex; }).ToHashSet())).ToArray();
         var weights = Enumerable.Range(0, portfolio.Stages.Count).Select(s => (double)portfolio.VariantsOf(s).Max(v => v.SizeBytes)).ToArray();
-        return StageAssignment.Plan(weights, hosts, StageReplicas).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var assignment = StageAssignment.Plan(weights, hosts, StageReplicas).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        foreach (var mcu in mcus) assignment[mcu.DeviceId] = all;
+        return assignment;
     }
 
     /// <summary>Publishes a deploy or remove; a deploy that cannot be sent is marked failed.</summary>
@@ -288,6 +319,9 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No variant of the portfolio fits device {DeviceId} (precision, memory or inline size)")]
     private partial void LogNothingToPlace(string deviceId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Not placing {VariantId} on {DeviceId}: its {SizeBytes}-byte artifact exceeds the {InlineLimitBytes}-byte inline deployment limit and needs deployment by URL")]
+    private partial void LogTooLargeForInline(string deviceId, string variantId, int sizeBytes, int inlineLimitBytes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Device {DeviceId} failed to load {VariantId}: {Error}")]
     private partial void LogDeploymentFailed(string deviceId, string variantId, string error);

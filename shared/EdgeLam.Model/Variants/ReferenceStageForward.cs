@@ -3,6 +3,9 @@ using EdgeLam.Model.Onnx;
 
 namespace EdgeLam.Model.Variants;
 
+/// <summary>Sees a named float tensor inside the forward: "embed.output", "block{i}.scores" (one query row of one head, after the 1/√dh scale), "block{i}.residual", "block{i}.output", "head.normalized".</summary>
+public delegate void ActivationObserver(string point, ReadOnlySpan<float> values);
+
 /// <summary>
 /// Inference-only managed forward of each stage, with dense layers delegated to an <see cref="ILinearExecutor"/>:
 /// in float it is the FP32 reference, with a quantized executor it is the INT8 reference (integer linears;
@@ -13,13 +16,16 @@ public sealed class ReferenceStageForward
 {
     private readonly TinyVitWeights _weights;
     private readonly ILinearExecutor _linear;
+    private readonly ActivationObserver? _observer;
 
-    public ReferenceStageForward(TinyVitWeights weights, ILinearExecutor linear)
+    /// <param name="observer">Optional: sees the activations between dense layers (calibration of the integer-only firmware stages).</param>
+    public ReferenceStageForward(TinyVitWeights weights, ILinearExecutor linear, ActivationObserver? observer = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(linear);
         _weights = weights;
         _linear = linear;
+        _observer = observer;
     }
 
     private TinyVitConfig Config => _weights.Config;
@@ -57,6 +63,7 @@ public sealed class ReferenceStageForward
         _linear.Apply(_weights.PatchEmbedding, patches, batch * c.Tokens, tokens);
         for (var b = 0; b < batch; b++)
             System.Numerics.Tensors.TensorPrimitives.Add(tokens.AsSpan(b * c.Tokens * c.ModelDim, c.Tokens * c.ModelDim), _weights.Position, tokens.AsSpan(b * c.Tokens * c.ModelDim, c.Tokens * c.ModelDim));
+        _observer?.Invoke("embed.output", tokens);
         return tokens;
     }
 
@@ -96,10 +103,11 @@ public sealed class ReferenceStageForward
         _linear.Apply(block.Key, normed, rows, k);
         _linear.Apply(block.Value, normed, rows, v);
         var attended = new float[rows * d];
-        Attention(c, q, k, v, batch, attended);
+        Attention(c, q, k, v, batch, attended, _observer is null ? null : (_observer, $"block{blockIndex}.scores"));
         var projected = new float[rows * d];
         _linear.Apply(block.Output, attended, rows, projected);
         System.Numerics.Tensors.TensorPrimitives.Add(x, projected, x);
+        _observer?.Invoke($"block{blockIndex}.residual", x);
 
         LayerNorm(x, block.Ln2, rows, normed);
         var hidden = new float[rows * mlp];
@@ -109,6 +117,7 @@ public sealed class ReferenceStageForward
         var mlpOut = new float[rows * d];
         _linear.Apply(block.Fc2, hidden, rows, mlpOut);
         System.Numerics.Tensors.TensorPrimitives.Add(x, mlpOut, x);
+        _observer?.Invoke($"block{blockIndex}.output", x);
         return x;
     }
 
@@ -118,6 +127,7 @@ public sealed class ReferenceStageForward
         var rows = batch * c.Tokens;
         var normed = new float[rows * c.ModelDim];
         LayerNorm(input, _weights.FinalNorm, rows, normed);
+        _observer?.Invoke("head.normalized", normed);
         var pooled = new float[batch * c.ModelDim];
         for (var b = 0; b < batch; b++)
         {
@@ -152,7 +162,7 @@ public sealed class ReferenceStageForward
     }
 
     /// <summary>softmax(Q·Kᵀ/√dh)·V per head; head h is the contiguous slice [h·dh, (h+1)·dh) of the model dimension.</summary>
-    private static void Attention(TinyVitConfig c, float[] q, float[] k, float[] v, int batch, float[] output)
+    private static void Attention(TinyVitConfig c, float[] q, float[] k, float[] v, int batch, float[] output, (ActivationObserver Observer, string Point)? scoresObserver = null)
     {
         int tokens = c.Tokens, d = c.ModelDim, dh = c.HeadDim;
         var scale = 1f / MathF.Sqrt(dh);
@@ -164,6 +174,7 @@ public sealed class ReferenceStageForward
             var query = q.AsSpan((b * tokens + t) * d + h * dh, dh);
             for (var s = 0; s < tokens; s++)
                 scores[s] = System.Numerics.Tensors.TensorPrimitives.Dot(query, k.AsSpan((b * tokens + s) * d + h * dh, dh)) * scale;
+            if (scoresObserver is { } observe) observe.Observer(observe.Point, scores);
             System.Numerics.Tensors.TensorPrimitives.SoftMax(scores, scores);
             var target = output.AsSpan((b * tokens + t) * d + h * dh, dh);
             target.Clear();

@@ -1,7 +1,7 @@
 using EdgeLam.Contracts.Messages;
 using EdgeLam.Contracts.Wire;
 using EdgeLam.Firmware.Emulator;
-using EdgeLam.Firmware.Emulator.Stages;
+using EdgeLam.Model.Quantization;
 using EdgeLam.Firmware.Tests.Mqtt;
 using EdgeLam.Model.Architecture;
 

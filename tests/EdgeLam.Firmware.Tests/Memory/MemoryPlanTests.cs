@@ -1,5 +1,5 @@
 using EdgeLam.Boards;
-using EdgeLam.Firmware.Emulator.Stages;
+using EdgeLam.Model.Quantization;
 using EdgeLam.Firmware.Memory;
 using EdgeLam.Model.Architecture;
 
@@ -17,9 +17,12 @@ public sealed class MemoryPlanTests
     public void Block_plan_counts_weights_activations_and_scratch_of_the_default_model()
     {
         var block = StageMemoryPlan.ForInt8(Int8StageBlobBuilder.Pipeline(new TinyVitConfig())[1], 0);
-        // d=64, mlp=128, 16 tokens: 4·(64·64+64·8) + (64·128+128·8) + (128·64+64·8) + 4·64·4 bytes of weights.
-        Assert.Equal((4 * (4096 + 512)) + (8192 + 1024) + (8192 + 512) + 1024, block.WeightBytes);
-        Assert.Equal((11 * 16 * 64) + (2 * 16 * 128) + (2 * 16 * 16), block.ActivationBytes);
+        // d=64, mlp=128, 16 tokens: six linears (int8 weights + 20 bytes per channel), two LayerNorms (16 bytes per feature),
+        // the GELU table and the softmax table.
+        Assert.Equal((4 * (4096 + (64 * 20))) + (8192 + (128 * 20)) + (8192 + (64 * 20)) + (2 * 64 * 16) + 256 + 1024, block.WeightBytes);
+        // Residual stream, normalized, Q, K, V, context and branch (16×64 each), hidden (16×128), one head's scores and probabilities (16×16 each).
+        Assert.Equal((7 * 16 * 64) + (16 * 128) + (2 * 16 * 16), block.ActivationBytes);
+        Assert.Equal(((4 * 64) + 128 + 64) * 4, block.ScratchBytes);
         Assert.Equal(557_056, block.Shape.MultiplyAccumulates);
     }
 
@@ -31,7 +34,7 @@ public sealed class MemoryPlanTests
             plan.Admit(StageMemoryPlan.ForInt8(shape, 50_000));
         Assert.True(plan.PeakRamBytes < plan.Budget.ModelRamBytes);
 
-        var huge = new StageShape("block2", StageKind.Block, 64, 256, 4, 1024, 49, 10);
+        var huge = new StageShape("block2", StageKind.Block, 64, 256, 4, 2048, 49, 10);
         var error = Assert.Throws<MemoryBudgetExceededException>(() => plan.CheckFits(StageMemoryPlan.ForInt8(huge, 0)));
         Assert.Matches(@"^stage block2 int8 needs \d+ KiB RAM, board esp32-wrover allows 1024 KiB$", error.Message);
         Assert.True(error.NeededBytes > error.AllowedBytes);
@@ -40,7 +43,7 @@ public sealed class MemoryPlanTests
     [Fact]
     public void Resident_weights_add_up_while_working_sets_are_shared()
     {
-        var budget = new MemoryBudget("tiny-board", 100_000, 1_000_000, 10_000);
+        var budget = new MemoryBudget("tiny-board", 120_000, 1_000_000, 10_000);
         var plan = new DeviceMemoryPlan(budget);
         var shapes = Int8StageBlobBuilder.Pipeline(new TinyVitConfig());
         var block0 = StageMemoryPlan.ForInt8(shapes[1], 0);

@@ -1,5 +1,5 @@
 using EdgeLam.Contracts.Wire;
-using EdgeLam.Firmware.Emulator.Stages;
+using EdgeLam.Model.Quantization;
 using EdgeLam.Firmware.Quantization;
 using EdgeLam.Firmware.Stages;
 using EdgeLam.Firmware.Tests.Emulator;

@@ -38,6 +38,8 @@ public sealed class DeviceApplication : IMqttMessageHandler
     private long lastHeartbeatMilliseconds;
     private long busyMilliseconds;
     private long nextReconnectMilliseconds;
+    private double announcedMacsPerSecond;
+    private bool throughputMeasured;
 
     /// <summary>Wires the application to its session and seams.</summary>
     public DeviceApplication(DeviceProfile profile, MqttClient client, IClock clock, IStatusLed led, IComputePacer pacer, ITrainingHost training, MemoryBudget budget)
@@ -54,8 +56,15 @@ public sealed class DeviceApplication : IMqttMessageHandler
         this.pacer = pacer;
         this.training = training;
         memory = new DeviceMemoryPlan(budget);
+        announcedMacsPerSecond = profile.MultiplyAccumulatesPerSecond;
         LastError = string.Empty;
     }
+
+    /// <summary>The int8 MAC/s the hello announces: the profile's figure, or the start-up benchmark's measurement.</summary>
+    public double AnnouncedMacsPerSecond => announcedMacsPerSecond;
+
+    /// <summary>True once the start-up benchmark replaced the profile's MAC/s.</summary>
+    public bool ThroughputMeasured => throughputMeasured;
 
     /// <summary>The memory plan of the deployed stages.</summary>
     public DeviceMemoryPlan Memory => memory;
@@ -86,6 +95,12 @@ public sealed class DeviceApplication : IMqttMessageHandler
     /// <summary>Connects, subscribes to the device subtree, publishes online status and hello.</summary>
     public void Start(MqttConnectOptions options)
     {
+        if (profile.BenchmarkMillisecondsAtStart > 0 && !throughputMeasured)
+        {
+            announcedMacsPerSecond = ThroughputBenchmark.MeasureMultiplyAccumulatesPerSecond(clock, profile.BenchmarkMillisecondsAtStart);
+            throughputMeasured = true;
+        }
+
         client.Connect(options);
         Register();
     }
@@ -299,16 +314,16 @@ public sealed class DeviceApplication : IMqttMessageHandler
         if (action == "remove")
         {
             RemoveStage(stageId);
-            Acknowledge(variantId, stageId, "removed", null, 0, -1);
+            Acknowledge(variantId, stageId, "removed", null, 0, -1, -1);
             return;
         }
 
         try
         {
             string precision = message.GetString("precision", 16);
-            if (precision != "int8")
+            if (precision != "int8" && precision != "pruned-int8")
             {
-                throw new System.ArgumentException("this device runs int8 stages only, not " + precision);
+                throw new System.ArgumentException("this device runs int8 and pruned-int8 stages only, not " + precision);
             }
 
             string? inline = message.GetOptionalString("inlineBase64", 70000);
@@ -332,29 +347,45 @@ public sealed class DeviceApplication : IMqttMessageHandler
 
             memory.CheckFits(StageMemoryPlan.ForInt8(blob.Shape, blob.SizeBytes));
             IInferenceStage stage = LoadStage(blob);
+            long loadMilliseconds = clock.MonotonicMilliseconds - started;
+            long calibrated = Calibrate(stage);
             memory.Admit(stage.MemoryPlan);
             RemoveLoaded(stageId);
             AppendStage(stage, variantId);
-            Acknowledge(variantId, stageId, "loaded", null, clock.MonotonicMilliseconds - started, stage.MemoryPlan.PeakBytes);
+            Acknowledge(variantId, stageId, "loaded", null, loadMilliseconds, stage.MemoryPlan.PeakBytes, calibrated);
         }
         catch (System.Exception error)
         {
             LastError = error.Message;
-            Acknowledge(variantId, stageId, "failed", error.Message, clock.MonotonicMilliseconds - started, -1);
+            Acknowledge(variantId, stageId, "failed", error.Message, clock.MonotonicMilliseconds - started, -1, -1);
         }
     }
 
-#pragma warning disable CA1859 // The interface is the door for further stage kinds (embed, block) as their executors land.
     private static IInferenceStage LoadStage(Int8StageBlob blob)
     {
-        if (blob.Shape.Kind == StageKind.Head)
+        if (blob.Shape.Kind == StageKind.Embedding)
         {
-            return new Int8HeadStage(blob, RequantizationMode.FixedPoint);
+            return new Int8EmbeddingStage(blob, RequantizationMode.FixedPoint);
         }
 
-        throw new System.ArgumentException("stage kind of " + blob.Shape.StageId + " has no integer executor on this firmware");
+        if (blob.Shape.Kind == StageKind.Block)
+        {
+            return new Int8EncoderBlockStage(blob, RequantizationMode.FixedPoint);
+        }
+
+        return new Int8HeadStage(blob, RequantizationMode.FixedPoint);
     }
-#pragma warning restore CA1859
+
+    /// <summary>Runs one all-zero image through a loaded stage; the paced time is the latency the gateway schedules with.</summary>
+    private long Calibrate(IInferenceStage stage)
+    {
+        int length = stage.Shape.InputLength;
+        long started = clock.MonotonicMilliseconds;
+        stage.Run(TensorFrame.FromFloatArray(new float[length], new int[] { 1, length }, TensorDataType.Float32));
+        long elapsed = pacer.Pace(stage.Shape.MultiplyAccumulates, clock.MonotonicMilliseconds - started);
+        busyMilliseconds += elapsed;
+        return elapsed;
+    }
 
     private void Infer(byte[] payload, long arrivedMilliseconds)
     {
@@ -424,7 +455,7 @@ public sealed class DeviceApplication : IMqttMessageHandler
         InferencesAnswered++;
     }
 
-    private void Acknowledge(string variantId, string stageId, string outcome, string? error, long loadMilliseconds, long memoryBytes)
+    private void Acknowledge(string variantId, string stageId, string outcome, string? error, long loadMilliseconds, long memoryBytes, long calibratedLatencyMilliseconds)
     {
         var writer = new JsonWriter();
         writer.WriteStartObject();
@@ -440,6 +471,11 @@ public sealed class DeviceApplication : IMqttMessageHandler
         if (memoryBytes >= 0)
         {
             writer.WriteNumber("memoryBytes", memoryBytes);
+        }
+
+        if (calibratedLatencyMilliseconds >= 0)
+        {
+            writer.WriteNumber("calibratedLatencyMilliseconds", (double)calibratedLatencyMilliseconds);
         }
 
         writer.WriteEndObject();
@@ -482,7 +518,8 @@ public sealed class DeviceApplication : IMqttMessageHandler
         writer.WriteNumber("maxLoraRank", (long)profile.MaxLoraRank);
         writer.WriteNumber("memoryBytes", profile.MemoryBytes);
         writer.WriteNumber("flashBytes", profile.FlashBytes);
-        writer.WriteNumber("macsPerSecond", profile.MultiplyAccumulatesPerSecond);
+        writer.WriteNumber("macsPerSecond", announcedMacsPerSecond);
+        writer.WriteString("macsPerSecondSource", throughputMeasured ? "measured" : "profile");
         writer.WriteEndObject();
         return writer.ToArray();
     }

@@ -44,4 +44,10 @@ public sealed class DeviceProfile
 
     /// <summary>Milliseconds between heartbeats.</summary>
     public int HeartbeatIntervalMilliseconds { get; set; }
+
+    /// <summary>
+    /// Milliseconds of the int8 throughput benchmark run once at start (0: none); when set, the hello announces the
+    /// measured MAC/s instead of <see cref="MultiplyAccumulatesPerSecond"/>.
+    /// </summary>
+    public int BenchmarkMillisecondsAtStart { get; set; }
 }

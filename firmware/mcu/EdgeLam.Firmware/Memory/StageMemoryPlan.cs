@@ -44,27 +44,33 @@ public sealed class StageMemoryPlan
         long t = shape.Tokens;
         long d = shape.ModelDim;
         long m = shape.MlpDim;
+        long p = shape.PatchDim;
         long weights;
         long activations;
         long scratch;
         switch (shape.Kind)
         {
             case StageKind.Embedding:
-                weights = LinearBytes(shape.PatchDim, d) + (t * d * 4);
-                activations = (t * shape.PatchDim) + (2 * t * d);
+                // Projection, int8 position embedding, int32 pixel index of every patch element.
+                weights = LinearBytes(p, d) + (t * d) + (t * p * 4);
+
+                // Pixels, patches, tokens (the position add runs in place).
+                activations = (2 * t * p) + (t * d);
                 scratch = d * 4;
                 break;
             case StageKind.Block:
-                weights = (4 * LinearBytes(d, d)) + LinearBytes(d, m) + LinearBytes(m, d) + (4 * d * 4);
+                weights = (4 * LinearBytes(d, d)) + LinearBytes(d, m) + LinearBytes(m, d) + (2 * LayerNormBytes(d)) + GeluTableBytes + SoftmaxTableBytes;
 
-                // input, ln1, q, k, v, context, o, residual, ln2, fc2, output (tokens × d); fc1 and gelu (tokens × m); one head's scores and probabilities.
-                activations = (11 * t * d) + (2 * t * m) + (2 * t * t);
-                scratch = (m > d ? m : d) * 4 + (d * 4);
+                // Residual stream, normalized, Q, K, V, context, branch output (tokens × d); hidden (tokens × m, GELU in place); one head's scores and probabilities.
+                activations = (7 * t * d) + (t * m) + (2 * t * t);
+                scratch = ((4 * d) + m + d) * 4;
                 break;
             default:
-                weights = LinearBytes(d, shape.Classes) + (2 * d * 4);
+                weights = LinearBytes(d, shape.Classes) + LayerNormBytes(d);
+
+                // Tokens, normalized tokens, pooled vector, logits.
                 activations = (2 * t * d) + d + shape.Classes;
-                scratch = (d * 4) + (shape.Classes * 4);
+                scratch = shape.Classes * 4;
                 break;
         }
 
@@ -77,9 +83,18 @@ public sealed class StageMemoryPlan
         return "stage " + Shape.StageId + " int8: weights " + MemoryBudget.Kibibytes(WeightBytes) + ", activations " + MemoryBudget.Kibibytes(ActivationBytes) + ", scratch " + MemoryBudget.Kibibytes(ScratchBytes) + ", peak " + MemoryBudget.Kibibytes(PeakBytes);
     }
 
+    private const long GeluTableBytes = 256;
+    private const long SoftmaxTableBytes = 256 * 4;
+
     private static long LinearBytes(long inFeatures, long outFeatures)
     {
-        // int8 weights, int32 bias and one float scale per output channel.
-        return (inFeatures * outFeatures) + (outFeatures * 8);
+        // int8 weights; per output channel an int32 bias, a float scale, the folded int32 bias and the fixed-point multiplier and shift.
+        return (inFeatures * outFeatures) + (outFeatures * 20);
+    }
+
+    private static long LayerNormBytes(long width)
+    {
+        // Fixed-point γ and β as int64 per feature.
+        return width * 16;
     }
 }

@@ -7,8 +7,9 @@ namespace EdgeLam.Firmware.Stages;
 
 /// <summary>
 /// The classifier head in integer arithmetic only: int8 LayerNorm per token, mean over tokens as an int32 sum with
-/// rounded division (same scale and zero point as the normalized tokens), then the int8 linear layer with
-/// fixed-point requantization (TFLite / CMSIS-NN scheme). Buffers are allocated once at load (Prepare), not per call.
+/// rounded division (same scale and zero point as the normalized tokens, or, when the blob has "quant.pooled", the
+/// int32 sum requantized to that quantization with one fixed-point multiplier s_norm / (T·s_pooled)), then the int8
+/// linear layer with fixed-point requantization (TFLite / CMSIS-NN scheme). Buffers are allocated once at load.
 /// </summary>
 public sealed class Int8HeadStage : IInferenceStage
 {
@@ -17,6 +18,10 @@ public sealed class Int8HeadStage : IInferenceStage
     private readonly QuantizationParameters input;
     private readonly QuantizationParameters normalized;
     private readonly QuantizationParameters logits;
+    private readonly QuantizationParameters pooledQuantization;
+    private readonly bool requantizesPool;
+    private readonly int poolMultiplier;
+    private readonly int poolShift;
     private readonly sbyte[] tokens;
     private readonly sbyte[] normalizedTokens;
     private readonly sbyte[] pooled;
@@ -40,8 +45,15 @@ public sealed class Int8HeadStage : IInferenceStage
         input = blob.Activation("input");
         normalized = blob.Activation("normalized");
         logits = blob.Activation("logits");
-        norm.Prepare(blob.FloatVector("norm.gamma", d), blob.FloatVector("norm.beta", d), 1e-5, input, normalized);
-        classifier.Prepare(blob.Linear("head", d, Shape.Classes), normalized, logits, mode);
+        requantizesPool = blob.Bundle.Find("quant.pooled") != null;
+        pooledQuantization = requantizesPool ? blob.Activation("pooled") : normalized;
+        if (requantizesPool)
+        {
+            FixedPointArithmetic.QuantizeMultiplier(normalized.Scale / ((double)Shape.Tokens * pooledQuantization.Scale), out poolMultiplier, out poolShift);
+        }
+
+        norm.Prepare(blob.FloatVector("norm.gamma", d), blob.FloatVector("norm.beta", d), Int8EncoderBlockStage.LayerNormEpsilon, input, normalized);
+        classifier.Prepare(blob.Linear("head", d, Shape.Classes), pooledQuantization, logits, mode);
         tokens = new sbyte[Shape.Tokens * d];
         normalizedTokens = new sbyte[Shape.Tokens * d];
         pooled = new sbyte[d];
@@ -57,6 +69,15 @@ public sealed class Int8HeadStage : IInferenceStage
 
     /// <summary>Quantization of the logits.</summary>
     public QuantizationParameters Logits => logits;
+
+    /// <summary>Quantization of the input tokens.</summary>
+    public QuantizationParameters Input => input;
+
+    /// <summary>Bytes of the activation buffers allocated at load (checked against the static plan).</summary>
+    public long ActivationBytes => tokens.Length + normalizedTokens.Length + pooled.Length + output.Length;
+
+    /// <summary>int32 scratch bytes of the classifier.</summary>
+    public long ScratchBytes => classifier.ScratchInt32Count * 4L;
 
     /// <inheritdoc />
     public TensorFrame Run(TensorFrame frame)
@@ -86,6 +107,12 @@ public sealed class Int8HeadStage : IInferenceStage
             for (int t = 0; t < count; t++)
             {
                 sum += normalizedTokens[(t * d) + c] - zero;
+            }
+
+            if (requantizesPool)
+            {
+                pooled[c] = FixedPointArithmetic.SaturateToInt8(FixedPointArithmetic.MultiplyByQuantizedMultiplier(sum, poolMultiplier, poolShift) + pooledQuantization.ZeroPoint);
+                continue;
             }
 
             // Rounded division, half away from zero, keeps the mean at the normalized tokens' scale.

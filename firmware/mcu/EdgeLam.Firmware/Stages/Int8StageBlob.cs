@@ -134,6 +134,81 @@ public sealed class Int8StageBlob
         return new EdgeLam.Firmware.Kernels.QuantizedLinearWeights(inFeatures, outFeatures, weight.ToInt8Array(), bias.ToInt32Array(), weight.Scales);
     }
 
+    /// <summary>An int8 per-tensor frame of an expected length (e.g. the position embedding) and its quantization.</summary>
+    public sbyte[] Int8Tensor(string name, int length, out QuantizationParameters quantization)
+    {
+        TensorFrame frame = Bundle.GetRequired(name);
+        if (frame.DataType != TensorDataType.Int8 || frame.Quantization != QuantizationKind.PerTensor || frame.ElementCount != length)
+        {
+            throw new WireFormatException(WireErrorCode.Inconsistent, name, "expected int8 per-tensor with " + length.ToString() + " elements");
+        }
+
+        quantization = new QuantizationParameters(frame.Scales[0], frame.ZeroPoints[0]);
+        return frame.ToInt8Array();
+    }
+
+    /// <summary>
+    /// The block mask of a linear layer from its optional "{layer}.keptBlocks" frame (int8 [Out, blocks per row], 1 = kept,
+    /// 0 = pruned; the block size is ⌈In / blocks⌉), or null for a dense layer.
+    /// </summary>
+    public EdgeLam.Firmware.Kernels.StructuredSparsityMask? BlockMask(string layer, EdgeLam.Firmware.Kernels.QuantizedLinearWeights weights)
+    {
+        if (weights == null)
+        {
+            throw new System.ArgumentNullException(nameof(weights));
+        }
+
+        TensorFrame? frame = Bundle.Find(layer + ".keptBlocks");
+        if (frame == null)
+        {
+            return null;
+        }
+
+        int blocks = frame.Shape.Length == 2 ? frame.Shape[1] : 0;
+        int blockSize = blocks > 0 ? (weights.In + blocks - 1) / blocks : 0;
+        if (frame.DataType != TensorDataType.Int8 || frame.Shape.Length != 2 || frame.Shape[0] != weights.Out || blocks <= 0 || blocks > weights.In || (weights.In + blockSize - 1) / blockSize != blocks)
+        {
+            throw new WireFormatException(WireErrorCode.Inconsistent, layer + ".keptBlocks", "expected int8 [" + weights.Out.ToString() + ", blocks] with blocks dividing " + weights.In.ToString() + " inputs");
+        }
+
+        var mask = new EdgeLam.Firmware.Kernels.StructuredSparsityMask(weights.In, weights.Out, blockSize);
+        for (int c = 0; c < weights.Out; c++)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                int flag = frame.GetInteger((c * blocks) + b);
+                if (flag != 0 && flag != 1)
+                {
+                    throw new WireFormatException(WireErrorCode.OutOfRange, layer + ".keptBlocks", "block flags are 0 (pruned) or 1 (kept)");
+                }
+
+                mask.SetKept(c, b, flag == 1);
+            }
+        }
+
+        return mask;
+    }
+
+    /// <summary>The frame of a block mask, to build a blob.</summary>
+    public static void AddBlockMask(TensorBundle bundle, string layer, EdgeLam.Firmware.Kernels.StructuredSparsityMask mask)
+    {
+        if (bundle == null || mask == null)
+        {
+            throw new System.ArgumentNullException(bundle == null ? nameof(bundle) : nameof(mask));
+        }
+
+        var flags = new sbyte[mask.Out * mask.BlocksPerRow];
+        for (int c = 0; c < mask.Out; c++)
+        {
+            for (int b = 0; b < mask.BlocksPerRow; b++)
+            {
+                flags[(c * mask.BlocksPerRow) + b] = mask.IsKept(c, b) ? (sbyte)1 : (sbyte)0;
+            }
+        }
+
+        bundle.Add(layer + ".keptBlocks", TensorFrame.FromInt8(flags, new int[] { mask.Out, mask.BlocksPerRow }, QuantizationKind.None, 0, new float[0], new int[0]));
+    }
+
     /// <summary>The frames of a quantized linear layer, to build a blob.</summary>
     public static void AddLinear(TensorBundle bundle, string layer, EdgeLam.Firmware.Kernels.QuantizedLinearWeights weights)
     {
