@@ -95,6 +95,10 @@ public sealed class McuPlacementTests
             Assert.Equal(Math.Ceiling(variant.MacsPerImage / 100.0), latency.Milliseconds);
         }
 
+        // Partitioned serving does not count an ESP32 as a stage's replica: it keeps every stage its plan admits.
+        await planner.UseStageReplicasAsync(1);
+        Assert.Equal(portfolio.Stages.Count, planner.Placements.Count(p => p.State == PlacementState.Loaded));
+
         var result = await orchestrator.InferAsync(data.Test.ScaledPixels(0, 1), new QosRequirement(0, TimeSpan.FromMinutes(1)), InferenceStrategy.DriftPlusPenalty, CancellationToken.None);
         Assert.True(result.Succeeded, result.Failure);
         Assert.Equal(["esp32-a"], result.Devices);
