@@ -45,6 +45,9 @@ namespace EdgeLam.Firmware.Device
         /// <summary>Milliseconds of the int8 throughput benchmark before connecting (0: off); the hello then announces the measured MAC/s.</summary>
         public const int BenchmarkMillisecondsAtStart = 0;
 
+        /// <summary>Longest wait for an artifact request (deployments by url from the gateway's /artifacts endpoint).</summary>
+        public const int ArtifactTimeoutSeconds = 30;
+
         /// <summary>Largest receive packet, bytes: an inline deployment of 45 KiB grows to about 61 KiB in base64.</summary>
         public const int ReceiveBufferBytes = 72 * 1024;
     }

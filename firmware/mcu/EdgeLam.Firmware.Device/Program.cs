@@ -28,6 +28,7 @@ namespace EdgeLam.Firmware.Device
             var handler = new ApplicationHandle();
             var client = new MqttClient(new SocketByteTransport(DeviceConfiguration.BrokerHost, DeviceConfiguration.BrokerPort), clock, handler, DeviceConfiguration.ReceiveBufferBytes, 4);
             var application = new DeviceApplication(profile, client, clock, led, new MeasuredCompute(), new UnprovisionedTrainingHost(), budget);
+            application.ArtifactFetcher = new NanoHttpArtifactFetcher(new System.TimeSpan(0, 0, DeviceConfiguration.ArtifactTimeoutSeconds));
             handler.Target = application;
             MqttConnectOptions options = application.ConnectOptions(DeviceConfiguration.DeviceId, DeviceConfiguration.DevicePassword);
             while (true)

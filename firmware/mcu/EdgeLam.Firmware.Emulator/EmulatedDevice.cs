@@ -1,4 +1,5 @@
 using EdgeLam.Boards;
+using EdgeLam.Contracts.Artifacts;
 using EdgeLam.Firmware.Application;
 using EdgeLam.Firmware.Emulator.Hosting;
 using EdgeLam.Firmware.Memory;
@@ -15,6 +16,7 @@ public sealed partial class EmulatedDevice : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly TcpByteTransport _transport;
+    private readonly HttpArtifactFetcher _artifacts = new(TimeSpan.FromSeconds(30));
     private readonly Thread _thread;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -43,7 +45,10 @@ public sealed partial class EmulatedDevice : IAsyncDisposable
         Pacer = new ProfilePacer(throughput, launch.PacingTimeScale);
         Application = new DeviceApplicationHandle();
         Client = new MqttClient(_transport, clock, Application, launch.ReceiveBufferBytes, 8);
-        Application.Target = new DeviceApplication(profile, Client, clock, new LoggingStatusLed(logger, launch.DeviceId), Pacer, training, budget);
+        Application.Target = new DeviceApplication(profile, Client, clock, new LoggingStatusLed(logger, launch.DeviceId), Pacer, training, budget)
+        {
+            ArtifactFetcher = _artifacts,
+        };
         _thread = new Thread(Run) { IsBackground = true, Name = "device " + launch.DeviceId };
     }
 
@@ -86,6 +91,7 @@ public sealed partial class EmulatedDevice : IAsyncDisposable
         finally
         {
             _transport.Dispose();
+            _artifacts.Dispose();
             _stopped.TrySetResult();
         }
     }

@@ -111,6 +111,14 @@ public sealed class AgentOptions
     [Range(1, 10_000)]
     public int CalibrationRuns { get; set; } = 20;
 
+    /// <summary>Folder where variants deployed by url are downloaded (one subfolder per device) before ONNX Runtime loads them.</summary>
+    [Required]
+    public string ArtifactDirectory { get; set; } = ".edgelam/artifacts";
+
+    /// <summary>Longest wait for one artifact request (headers or a chunk of the body).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ArtifactTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>ONNX Runtime intra-op threads per variant session.</summary>
     [Range(1, 256)]
     public int InferenceThreads { get; set; } = 1;

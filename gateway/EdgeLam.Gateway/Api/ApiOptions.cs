@@ -14,6 +14,12 @@ public sealed class ApiOptions : IValidatableObject
     [Required]
     public string Urls { get; set; } = "http://127.0.0.1:8080";
 
+    /// <summary>
+    /// Base URL devices use to download artifacts (e.g. http://192.168.1.10:8080); empty means the first listen address,
+    /// with a wildcard host (0.0.0.0, [::], +, *) replaced by this machine's host name.
+    /// </summary>
+    public string? ArtifactBaseUrl { get; set; }
+
     /// <summary>Bearer token that mutating endpoints require (Authorization: Bearer &lt;token&gt;).</summary>
     public string? Token { get; set; }
 
@@ -25,6 +31,8 @@ public sealed class ApiOptions : IValidatableObject
         if (!Enabled) yield break;
         if (string.IsNullOrWhiteSpace(Token) || Token.Length < MinimumTokenLength)
             yield return new ValidationResult($"Api:Token must be set to at least {MinimumTokenLength} characters when Api:Enabled is true; it guards the mutating endpoints.", [nameof(Token)]);
+        if (!string.IsNullOrWhiteSpace(ArtifactBaseUrl) && (!Uri.TryCreate(ArtifactBaseUrl, UriKind.Absolute, out var artifactBase) || (artifactBase.Scheme != Uri.UriSchemeHttp && artifactBase.Scheme != Uri.UriSchemeHttps)))
+            yield return new ValidationResult($"Api:ArtifactBaseUrl '{ArtifactBaseUrl}' is not an absolute http or https URL.", [nameof(ArtifactBaseUrl)]);
         foreach (var url in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))

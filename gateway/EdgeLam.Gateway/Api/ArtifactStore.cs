@@ -9,7 +9,25 @@ namespace EdgeLam.Gateway.Api;
 /// </summary>
 public sealed class ArtifactStore
 {
+    /// <summary>Path of the artifact endpoint under the API's base address.</summary>
+    public const string RoutePrefix = "/artifacts/";
+
     private readonly ConcurrentDictionary<string, byte[]> _blobs = new(StringComparer.Ordinal);
+    private volatile Uri? _baseAddress;
+
+    /// <summary>Where devices reach the artifact endpoint, or null while no HTTP server serves it (API disabled or stopped).</summary>
+    public Uri? BaseAddress => _baseAddress;
+
+    /// <summary>Set by the API host once Kestrel listens (null when it stops).</summary>
+    public void ServeAt(Uri? baseAddress) => _baseAddress = baseAddress;
+
+    /// <summary>Registers <paramref name="content"/> and returns the URL devices download it from, or null while nothing serves artifacts.</summary>
+    public Uri? Publish(ReadOnlySpan<byte> content)
+    {
+        var baseAddress = _baseAddress;
+        if (baseAddress is null) return null;
+        return new Uri(baseAddress, RoutePrefix + Register(content));
+    }
 
     /// <summary>Registers a copy of <paramref name="content"/> and returns its SHA-256 as lowercase hex.</summary>
     public string Register(ReadOnlySpan<byte> content)

@@ -27,6 +27,7 @@ public sealed partial class GatewayApiHost(
     GatewayRuntime runtime,
     GatewayEventFeed events,
     TrainingRoundLauncher rounds,
+    ArtifactStore artifacts,
     ILoggerFactory loggerFactory,
     ILogger<GatewayApiHost> logger) : IHostedService, IAsyncDisposable
 {
@@ -70,12 +71,14 @@ public sealed partial class GatewayApiHost(
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
         Addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.Select(a => new Uri(a)).ToArray() ?? [];
+        artifacts.ServeAt(ArtifactBase(api, Addresses));
         LogListening(string.Join(", ", Addresses));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_app is null) return;
+        artifacts.ServeAt(null);
         await events.DisposeAsync().ConfigureAwait(false);
         await _app.StopAsync(cancellationToken).ConfigureAwait(false);
         await rounds.Running.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -86,6 +89,16 @@ public sealed partial class GatewayApiHost(
     {
         if (_app is not null) await _app.DisposeAsync().ConfigureAwait(false);
         _app = null;
+    }
+
+    /// <summary>The configured artifact base URL, else the first listen address with a wildcard host replaced by this machine's name.</summary>
+    internal static Uri? ArtifactBase(ApiOptions api, IReadOnlyList<Uri> addresses)
+    {
+        if (!string.IsNullOrWhiteSpace(api.ArtifactBaseUrl)) return new Uri(api.ArtifactBaseUrl);
+        if (addresses.Count == 0) return null;
+        var first = addresses[0];
+        bool wildcard = first.Host is "0.0.0.0" or "[::]" or "::" or "+" or "*";
+        return wildcard ? new UriBuilder(first) { Host = System.Net.Dns.GetHostName() }.Uri : first;
     }
 
     /// <summary>Hands a gateway singleton to the web application without giving it ownership.</summary>

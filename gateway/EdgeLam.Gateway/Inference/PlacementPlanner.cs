@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using EdgeLam.Contracts.Messages;
 using EdgeLam.Contracts.Wire;
+using EdgeLam.Gateway.Api;
 using EdgeLam.Gateway.Fleet;
 using EdgeLam.Gateway.Messaging;
 using Microsoft.Extensions.Logging;
@@ -34,7 +35,7 @@ public sealed record Placement(string DeviceId, string VariantId, PlacementState
 /// With <see cref="StageReplicas"/> set, each device holds only its share of the stages (<see cref="StageAssignment"/>),
 /// and every join or leave re-balances: stages of a vanished device are deployed elsewhere, a new device takes a share.
 /// </summary>
-public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegistry registry, ServicePerformance performance, ILogger<PlacementPlanner> logger)
+public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegistry registry, ServicePerformance performance, ArtifactStore artifactServer, ILogger<PlacementPlanner> logger)
 {
     /// <summary>Name of the ack member with the latency the agent measured at load (WIRE.md: readers ignore unknown members).</summary>
     public const string CalibratedLatencyMember = "calibratedLatencyMilliseconds";
@@ -104,15 +105,19 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
         }
     }
 
-    /// <summary>The variants a device gets: first every stage's smallest runnable variant, then more accurate ones while memory lasts.</summary>
-    public static IReadOnlyList<(StageVariant Variant, byte[] Artifact)> Plan(ServicePortfolio portfolio, IStageArtifacts artifacts, DeviceHello device, IReadOnlySet<int>? stages = null)
+    /// <summary>
+    /// The variants a device gets: first every stage's smallest runnable variant, then more accurate ones while memory lasts;
+    /// artifacts above <paramref name="maximumArtifactBytes"/> (the inline limit unless artifacts are served by url) are left out.
+    /// </summary>
+    public static IReadOnlyList<(StageVariant Variant, byte[] Artifact)> Plan(ServicePortfolio portfolio, IStageArtifacts artifacts, DeviceHello device, IReadOnlySet<int>? stages = null,
+        long maximumArtifactBytes = Deployment.MaxInlineBytes)
     {
         ArgumentNullException.ThrowIfNull(portfolio);
         ArgumentNullException.ThrowIfNull(artifacts);
         ArgumentNullException.ThrowIfNull(device);
         var runnable = portfolio.All.Where(v => v.RunsOn(device.Precisions) && (stages is null || stages.Contains(v.StageIndex)))
             .Select(v => (Variant: v, Artifact: artifacts.ArtifactFor(v, device.Tier)))
-            .Where(x => x.Artifact is not null && x.Artifact.Length <= Deployment.MaxInlineBytes)
+            .Where(x => x.Artifact is not null && x.Artifact.Length <= maximumArtifactBytes)
             .Select(x => (x.Variant, Artifact: x.Artifact!)).ToArray();
         var chosen = new List<(StageVariant, byte[])>();
         long used = 0;
@@ -146,6 +151,17 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
         foreach (var item in rest.OrderByDescending(x => x.Variant.SwappedAccuracy).ThenBy(x => x.Artifact.Length))
             Take(item);
         return chosen;
+    }
+
+    /// <summary>Largest artifact placed: any model size while the gateway serves artifacts by url, else the inline limit.</summary>
+    private long MaximumArtifactBytes => artifactServer.BaseAddress is null ? Deployment.MaxInlineBytes : Deployment.MaxModelBytes;
+
+    /// <summary>Small artifacts travel inline; larger ones by url from the gateway's artifact endpoint (WIRE.md, Deployment).</summary>
+    private Deployment DeploymentOf(StageVariant variant, byte[] artifact)
+    {
+        if (artifact.Length <= Deployment.MaxInlineBytes || artifactServer.Publish(artifact) is not { } url)
+            return Deployment.Inline(variant.VariantId, variant.StageId, variant.Precision, artifact);
+        return Deployment.ByUrl(variant.VariantId, variant.StageId, variant.Precision, url.AbsoluteUri, artifact);
     }
 
     /// <summary>Variants the device could run whose artifact exceeds the inline deployment limit (they need deployment by URL).</summary>
@@ -203,9 +219,13 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
         // A device that (re)joins starts with nothing loaded as far as the gateway knows.
         DropDevice(device.DeviceId);
         performance.Forget(device.DeviceId);
-        // Stages too large for an inline deployment are not planned; say so once per join (they need deployment by URL).
-        foreach (var (variant, size) in OversizedForInline(_portfolio!, _artifacts!, device.Capabilities))
-            LogTooLargeForInline(device.DeviceId, variant, size, Deployment.MaxInlineBytes);
+        // Without the artifact endpoint, stages too large for an inline deployment are not planned; say so once per join.
+        if (artifactServer.BaseAddress is null)
+        {
+            foreach (var (variant, size) in OversizedForInline(_portfolio!, _artifacts!, device.Capabilities))
+                LogTooLargeForInline(device.DeviceId, variant, size, Deployment.MaxInlineBytes);
+        }
+
         await RebalanceAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -223,7 +243,7 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
             var stages = StagesPerDevice(portfolio, artifacts, devices);
             foreach (var device in devices)
             {
-                var plan = stages.TryGetValue(device.DeviceId, out var assigned) ? Plan(portfolio, artifacts, device.Capabilities, assigned) : [];
+                var plan = stages.TryGetValue(device.DeviceId, out var assigned) ? Plan(portfolio, artifacts, device.Capabilities, assigned, MaximumArtifactBytes) : [];
                 var held = _placements.Keys.Where(k => k.DeviceId == device.DeviceId).Select(k => k.VariantId).ToHashSet(StringComparer.Ordinal);
                 if (plan.Count == 0 && held.Count == 0) LogNothingToPlace(device.DeviceId);
                 var missing = plan.Where(p => !held.Contains(p.Variant.VariantId)).ToArray();
@@ -250,7 +270,7 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
         }
 
         foreach (var (deviceId, variant, artifact) in deploys)
-            await PublishDeploymentAsync(deviceId, variant.VariantId, Deployment.Inline(variant.VariantId, variant.StageId, variant.Precision, artifact), cancellationToken).ConfigureAwait(false);
+            await PublishDeploymentAsync(deviceId, variant.VariantId, DeploymentOf(variant, artifact), cancellationToken).ConfigureAwait(false);
         foreach (var (deviceId, variantId) in removals)
         {
             if (portfolio.TryFind(variantId, out var variant))
@@ -270,7 +290,7 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
         var mcus = devices.Where(d => d.Capabilities.Tier == DeviceTier.L).ToArray();
         devices = devices.Where(d => d.Capabilities.Tier != DeviceTier.L).ToArray();
         var hosts = devices.Select(d => new StageHost(d.DeviceId,
-            all.Where(s => Plan(portfolio, artifacts, d.Capabilities, new HashSet<int> { s }).Count > 0).ToHashSet(),
+            all.Where(s => Plan(portfolio, artifacts, d.Capabilities, new HashSet<int> { s }, MaximumArtifactBytes).Count > 0).ToHashSet(),
             _placements.Values.Where(p => p.DeviceId == d.DeviceId && p.State != PlacementState.Failed && portfolio.TryFind(p.VariantId, out _))
                 .Select(p => { portfolio.TryFind(p.VariantId, out var v); return v.StageIndex; }).ToHashSet())).ToArray();
         var weights = Enumerable.Range(0, portfolio.Stages.Count).Select(s => (double)portfolio.VariantsOf(s).Max(v => v.SizeBytes)).ToArray();

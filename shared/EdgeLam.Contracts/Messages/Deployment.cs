@@ -133,4 +133,20 @@ public sealed record Deployment : IWireMessage
             Sha256 = Convert.ToHexStringLower(SHA256.HashData(model)),
         };
     }
+
+    /// <summary>A deploy message naming the model by url, with the size and digest of <paramref name="model"/> computed.</summary>
+    public static Deployment ByUrl(string variantId, string stageId, Precision precision, string url, byte[] model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new Deployment
+        {
+            VariantId = variantId,
+            StageId = stageId,
+            Action = DeploymentAction.Deploy,
+            Precision = precision,
+            Url = url,
+            SizeBytes = model.Length,
+            Sha256 = Convert.ToHexStringLower(SHA256.HashData(model)),
+        };
+    }
 }

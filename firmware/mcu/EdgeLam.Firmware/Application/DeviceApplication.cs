@@ -66,6 +66,15 @@ public sealed class DeviceApplication : IMqttMessageHandler
     /// <summary>True once the start-up benchmark replaced the profile's MAC/s.</summary>
     public bool ThroughputMeasured => throughputMeasured;
 
+    /// <summary>Bytes read from the network per step of an artifact download (one MQTT-sized chunk of RAM).</summary>
+    public const int DownloadChunkBytes = 1024;
+
+    /// <summary>Requests per artifact before a deployment fails: the first and three resumptions.</summary>
+    public const int DownloadAttempts = 4;
+
+    /// <summary>Fetches stage blobs that deployments name by url; null on a device without HTTP (url deployments then fail with that reason).</summary>
+    public IArtifactFetcher? ArtifactFetcher { get; set; }
+
     /// <summary>The memory plan of the deployed stages.</summary>
     public DeviceMemoryPlan Memory => memory;
 
@@ -326,19 +335,7 @@ public sealed class DeviceApplication : IMqttMessageHandler
                 throw new System.ArgumentException("this device runs int8 and pruned-int8 stages only, not " + precision);
             }
 
-            string? inline = message.GetOptionalString("inlineBase64", 70000);
-            if (inline == null)
-            {
-                throw new System.ArgumentException("this device takes inline deployments only (url fetch is not built in)");
-            }
-
-            byte[] blobBytes = Base64.Decode(inline);
-            long size = message.GetInt64("sizeBytes", 1, 1L << 28);
-            if (blobBytes.Length != size || Sha256.HashHex(blobBytes) != message.GetString("sha256", 64))
-            {
-                throw new System.ArgumentException("blob size or SHA-256 differs from the deployment message");
-            }
-
+            byte[] blobBytes = ReceiveBlob(message);
             Int8StageBlob blob = Int8StageBlob.Decode(blobBytes);
             if (blob.Shape.StageId != stageId)
             {
@@ -359,6 +356,48 @@ public sealed class DeviceApplication : IMqttMessageHandler
             LastError = error.Message;
             Acknowledge(variantId, stageId, "failed", error.Message, clock.MonotonicMilliseconds - started, -1, -1);
         }
+    }
+
+    /// <summary>
+    /// The stage blob of a deploy message: inline, or downloaded by url into a region of exactly its declared size
+    /// (refused up front when that exceeds flash or the model RAM budget), resumed after a dropped connection, verified.
+    /// </summary>
+    private byte[] ReceiveBlob(JsonObject message)
+    {
+        long size = message.GetInt64("sizeBytes", 1, 1L << 28);
+        string sha256 = message.GetString("sha256", 64);
+        string? inline = message.GetOptionalString("inlineBase64", 70000);
+        if (inline != null)
+        {
+            byte[] inlineBytes = Base64.Decode(inline);
+            if (inlineBytes.Length != size || Sha256.HashHex(inlineBytes) != sha256)
+            {
+                throw new System.ArgumentException("blob size or SHA-256 differs from the deployment message");
+            }
+
+            return inlineBytes;
+        }
+
+        string? url = message.GetOptionalString("url", 512);
+        if (url == null)
+        {
+            throw new System.ArgumentException("deploy carries neither url nor inlineBase64");
+        }
+
+        if (ArtifactFetcher == null)
+        {
+            throw new System.ArgumentException("this device has no HTTP fetcher; deploy its stages inline");
+        }
+
+        long region = memory.Budget.StorageBytes < memory.Budget.ModelRamBytes ? memory.Budget.StorageBytes : memory.Budget.ModelRamBytes;
+        if (size > region)
+        {
+            throw new System.ArgumentException("artifact of " + MemoryBudget.Kibibytes(size) + " exceeds the " + MemoryBudget.Kibibytes(region) + " download region of board " + memory.Budget.BoardId);
+        }
+
+        var buffer = new ArtifactBuffer((int)size);
+        new ArtifactDownloader(ArtifactFetcher, DownloadChunkBytes, DownloadAttempts).Download(url, size, sha256, buffer);
+        return buffer.Bytes;
     }
 
     private static IInferenceStage LoadStage(Int8StageBlob blob)

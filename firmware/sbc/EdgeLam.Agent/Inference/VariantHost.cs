@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeLam.Boards;
+using EdgeLam.Contracts.Artifacts;
 using EdgeLam.Contracts.Messages;
 using EdgeLam.Contracts.Wire;
 using Microsoft.Extensions.Logging;
@@ -34,6 +35,7 @@ public sealed partial class VariantHost : IDisposable
     private readonly object _gate = new();
     private readonly BoardProfile _board;
     private readonly AgentOptions _options;
+    private readonly ArtifactDownloads _downloads;
     private readonly ILogger _logger;
     private bool _cudaFallbackLogged;
 
@@ -43,6 +45,7 @@ public sealed partial class VariantHost : IDisposable
         _board = board;
         _options = options;
         _logger = logger;
+        _downloads = new ArtifactDownloads(Path.Combine(options.ArtifactDirectory, options.DeviceId), options.ArtifactTimeout, logger);
     }
 
     /// <summary>Bytes of the model budget in use.</summary>
@@ -123,20 +126,24 @@ public sealed partial class VariantHost : IDisposable
 
     private byte[] Deploy(Deployment deployment, Stopwatch stopwatch)
     {
-        if (deployment.Url is not null && deployment.InlineBase64 is null)
-            return Failed(deployment, "this agent takes models inline (inlineBase64); fetching by url is not supported");
-        byte[] model = deployment.InlineModel() ?? throw new WireFormatException(WireErrorCode.MissingField, "inlineBase64", "deploy needs the model bytes");
-        if (deployment.SizeBytes is { } declared && declared != model.Length)
-            return Failed(deployment, $"size mismatch: the deployment says {declared} bytes, the inline model has {model.Length}");
-        string actual = Convert.ToHexStringLower(SHA256.HashData(model));
-        if (!string.Equals(actual, deployment.Sha256, StringComparison.Ordinal))
-            return Failed(deployment, $"SHA-256 mismatch: the deployment says {deployment.Sha256}, the {model.Length} model bytes hash to {actual}");
+        byte[]? inline = null;
+        if (deployment.Url is null)
+        {
+            inline = deployment.InlineModel() ?? throw new WireFormatException(WireErrorCode.MissingField, "inlineBase64", "deploy needs the model bytes or its url");
+            if (deployment.SizeBytes is { } declared && declared != inline.Length)
+                return Failed(deployment, $"size mismatch: the deployment says {declared} bytes, the inline model has {inline.Length}");
+            string actual = Convert.ToHexStringLower(SHA256.HashData(inline));
+            if (!string.Equals(actual, deployment.Sha256, StringComparison.Ordinal))
+                return Failed(deployment, $"SHA-256 mismatch: the deployment says {deployment.Sha256}, the {inline.Length} model bytes hash to {actual}");
+        }
+
         deployment.Validate();
         Precision precision = deployment.Precision!.Value;
         if (!_board.Supports(Training.PrecisionMapping.ToBoard(precision)))
             return Failed(deployment, $"board {_board.Id} does not run {WireMessages.EnumName(precision)} variants");
 
-        long need = EstimateMemoryBytes(model.Length);
+        long modelBytes = deployment.SizeBytes!.Value;
+        long need = EstimateMemoryBytes(modelBytes);
         long budget = _board.Memory.ModelBudgetBytes.Value;
         long used;
         int loadedCount;
@@ -147,17 +154,35 @@ public sealed partial class VariantHost : IDisposable
             loadedCount = others.Length;
         }
 
+        // Checked before any download: a variant that cannot fit is refused without fetching it.
         if (used + need > budget)
         {
             return Failed(deployment,
-                $"does not fit the model memory budget: needs {need} bytes (3 x {model.Length}-byte model, estimate), " +
+                $"does not fit the model memory budget: needs {need} bytes (3 x {modelBytes}-byte model, estimate), " +
                 $"{used} of the {budget}-byte budget of board {_board.Id} are used by {loadedCount} variants, {budget - used} free");
+        }
+
+        string? modelFile = null;
+        if (inline is null)
+        {
+            try
+            {
+                modelFile = _downloads.Download(deployment.Url!, modelBytes, deployment.Sha256!);
+            }
+            catch (ArtifactDownloadException exception)
+            {
+                return Failed(deployment, exception.Message);
+            }
         }
 
         VariantSession session;
         try
         {
-            session = VariantSession.Load(model, _options.InferenceThreads, _board.ExecutionProviders.Contains(ExecutionProvider.Cuda), out string? cudaUnavailable);
+            bool tryCuda = _board.ExecutionProviders.Contains(ExecutionProvider.Cuda);
+            string? cudaUnavailable;
+            session = modelFile is null
+                ? VariantSession.Load(inline!, _options.InferenceThreads, tryCuda, out cudaUnavailable)
+                : VariantSession.Load(modelFile, _options.InferenceThreads, tryCuda, out cudaUnavailable);
             if (cudaUnavailable is not null && !_cudaFallbackLogged)
             {
                 _cudaFallbackLogged = true;
@@ -167,6 +192,11 @@ public sealed partial class VariantHost : IDisposable
         catch (InvalidDataException exception)
         {
             return Failed(deployment, exception.Message);
+        }
+        finally
+        {
+            // ONNX Runtime holds the model once the session exists; the file is not needed again.
+            if (modelFile is not null) File.Delete(modelFile);
         }
 
         double latency;
@@ -222,6 +252,8 @@ public sealed partial class VariantHost : IDisposable
             foreach (LoadedVariant variant in _variants.Values) variant.Session.Dispose();
             _variants.Clear();
         }
+
+        _downloads.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored an unreadable deployment: {Reason}")]

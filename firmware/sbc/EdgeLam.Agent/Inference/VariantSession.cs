@@ -36,6 +36,18 @@ public sealed class VariantSession : IDisposable
     public static VariantSession Load(byte[] model, int threads, bool tryCuda, out string? cudaUnavailable)
     {
         ArgumentNullException.ThrowIfNull(model);
+        return Load(options => new InferenceSession(model, options), threads, tryCuda, out cudaUnavailable);
+    }
+
+    /// <summary>Loads the model file at <paramref name="modelPath"/> (a downloaded artifact), as <see cref="Load(byte[], int, bool, out string?)"/>.</summary>
+    public static VariantSession Load(string modelPath, int threads, bool tryCuda, out string? cudaUnavailable)
+    {
+        ArgumentNullException.ThrowIfNull(modelPath);
+        return Load(options => new InferenceSession(modelPath, options), threads, tryCuda, out cudaUnavailable);
+    }
+
+    private static VariantSession Load(Func<SessionOptions, InferenceSession> create, int threads, bool tryCuda, out string? cudaUnavailable)
+    {
         cudaUnavailable = null;
         using var options = new SessionOptions
         {
@@ -60,7 +72,7 @@ public sealed class VariantSession : IDisposable
 
         try
         {
-            return new VariantSession(new InferenceSession(model, options), provider);
+            return new VariantSession(create(options), provider);
         }
         catch (OnnxRuntimeException exception)
         {
