@@ -12,5 +12,6 @@ internal static class CommandCatalog
         yield return DeviceCommand.Create();
         yield return BenchCommand.Create();
         yield return UnlearnCommand.Create();
+        yield return MonitorCommand.Create();
     }
 }

@@ -43,7 +43,7 @@ internal static class DeviceCommand
         return command;
     }
 
-    private static (string Host, int Port) ParseBroker(string value)
+    internal static (string Host, int Port) ParseBroker(string value)
     {
         var colon = value.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(value[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
