@@ -27,6 +27,8 @@ public static class GatewayApiEndpoints
         api.MapGet("/rounds", (GatewayStore store) => TypedResults.Ok(store.Rounds().Select(RoundView.From).ToArray()));
         api.MapGet("/ledger/totals", (GatewayStore store) => TypedResults.Ok(store.LedgerTotals()));
         api.MapGet("/unlearning/audit", (GatewayStore store) => TypedResults.Ok(store.UnlearningAudit().Select(UnlearningAuditView.From).ToArray()));
+        api.MapGet("/placements", (PlacementPlanner planner) => TypedResults.Ok(planner.Placements.Select(PlacementView.From).ToArray()));
+        api.MapGet("/inference", (InferenceOrchestrator orchestrator, DeviceRegistry registry) => TypedResults.Ok(InferenceView.From(orchestrator, registry)));
         api.MapGet("/events", (GatewayEventFeed feed, CancellationToken cancellationToken) =>
             TypedResults.ServerSentEvents(Stream(feed, cancellationToken)));
 

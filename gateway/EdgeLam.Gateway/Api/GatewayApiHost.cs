@@ -54,6 +54,7 @@ public sealed partial class GatewayApiHost(
         Share<TrainingCoordinator>(builder.Services);
         Share<UnlearningService>(builder.Services);
         Share<InferenceOrchestrator>(builder.Services);
+        Share<PlacementPlanner>(builder.Services);
         Share<ArtifactStore>(builder.Services);
         builder.Services.AddSingleton(events);
         builder.Services.AddSingleton(rounds);

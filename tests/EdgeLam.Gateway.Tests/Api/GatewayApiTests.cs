@@ -169,7 +169,7 @@ public sealed class GatewayApiTests : IAsyncLifetime, IDisposable
 
         var script = await _http.GetStringAsync(new Uri("/app.js", UriKind.Relative));
         Assert.Contains("new EventSource(\"/api/events\")", script, StringComparison.Ordinal);
-        foreach (var view in new[] { "/api/fleet", "/api/rounds", "/api/ledger/totals", "/api/unlearning/audit" })
+        foreach (var view in new[] { "/api/fleet", "/api/placements", "/api/inference", "/api/rounds", "/api/ledger/totals", "/api/unlearning/audit" })
         {
             Assert.Contains(view, script, StringComparison.Ordinal);
             using var response = await _http.GetAsync(new Uri(view, UriKind.Relative));
@@ -178,6 +178,23 @@ public sealed class GatewayApiTests : IAsyncLifetime, IDisposable
 
         using var style = await _http.GetAsync(new Uri("/style.css", UriKind.Relative));
         Assert.Equal("text/css", style.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Inference_view_has_backlog_per_device_and_an_empty_latency_histogram_before_any_request()
+    {
+        var view = await _http.GetFromJsonAsync<JsonElement>(new Uri("/api/inference", UriKind.Relative));
+        Assert.Empty(view.GetProperty("decisions").EnumerateArray());
+        var latency = view.GetProperty("latency");
+        Assert.Equal(0, latency.GetProperty("requests").GetInt32());
+        Assert.Equal(JsonValueKind.Null, latency.GetProperty("p50Milliseconds").ValueKind);
+        var buckets = latency.GetProperty("buckets").EnumerateArray().ToArray();
+        Assert.Equal(InferenceView.BucketBounds.Length, buckets.Length);
+        Assert.Equal(JsonValueKind.Null, buckets[^1].GetProperty("upToMilliseconds").ValueKind);
+
+        var distribution = InferenceView.Distribution([3, 7, 7, 150, 4000]);
+        Assert.Equal((5, 7.0, 4000.0), (distribution.Requests, distribution.P50Milliseconds!.Value, distribution.P99Milliseconds!.Value));
+        Assert.Equal([1, 2, 0, 0, 0, 1, 0, 0, 0, 1], distribution.Buckets.Select(b => b.Requests));
     }
 
     [Fact]

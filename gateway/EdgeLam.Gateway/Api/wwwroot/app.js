@@ -3,6 +3,8 @@
 
 const views = {
   fleet: { url: "/api/fleet", render: renderFleet },
+  placements: { url: "/api/placements", render: renderPlacements },
+  inference: { url: "/api/inference", render: renderInference },
   rounds: { url: "/api/rounds", render: renderRounds },
   ledger: { url: "/api/ledger/totals", render: renderLedger },
   audit: { url: "/api/unlearning/audit", render: renderAudit },
@@ -12,7 +14,7 @@ const views = {
 const affected = {
   "device-registered": ["fleet"], "device-offline": ["fleet"],
   "round-started": ["rounds"], "round-aggregated": ["rounds", "ledger"], "round-failed": ["rounds", "ledger"],
-  "message-rejected": ["ledger"], "deployment-changed": ["fleet"],
+  "message-rejected": ["ledger"], "deployment-changed": ["fleet", "placements"],
   "unlearning-started": [], "unlearning-verified": ["audit", "fleet", "rounds"], "unlearning-failed": ["audit"],
 };
 
@@ -51,7 +53,19 @@ function metric(metrics, ...names) {
   return null;
 }
 
+// What each device holds (loaded variants) and its scheduler backlog, joined into the fleet table by device id.
+let holdings = {};
+let backlogs = {};
+let lastFleet = [];
+
+function renderPlacements(placements) {
+  holdings = {};
+  for (const p of placements) (holdings[p.deviceId] ??= []).push(p.state === "loaded" ? p.variantId : `${p.variantId} (${p.state})`);
+  renderFleet(lastFleet);
+}
+
 function renderFleet(devices) {
+  lastFleet = devices;
   fill("fleet", devices, (row, d) => {
     cell(row, d.deviceId);
     cell(row, d.tier);
@@ -62,8 +76,11 @@ function renderFleet(devices) {
     cell(row, "").replaceChildren(badge);
     cell(row, d.maxLoraRank, "number");
     cell(row, d.queueLength, "number");
+    const backlog = backlogs[d.deviceId];
+    cell(row, backlog ? backlog.backlogMilliseconds.toFixed(1) : null, "number");
     cell(row, percent(d.load), "number");
     cell(row, typeof d.temperatureCelsius === "number" ? `${d.temperatureCelsius.toFixed(1)} °C` : null, "number");
+    cell(row, (holdings[d.deviceId] ?? []).join(", ") || null, "holds");
     cell(row, time(d.lastSeen));
   });
 }
@@ -82,6 +99,39 @@ function renderRounds(rounds) {
     const seconds = metric(r.metrics, "seconds");
     cell(row, typeof seconds === "number" ? seconds.toFixed(1) : null, "number");
   });
+}
+
+function renderInference(view) {
+  backlogs = Object.fromEntries(view.backlog.map((b) => [b.deviceId, b]));
+  const latency = view.latency;
+  document.getElementById("latency-summary").textContent = latency.requests === 0 ? "no requests served yet"
+    : `${latency.requests} requests: p50 ${latency.p50Milliseconds.toFixed(1)} ms, p95 ${latency.p95Milliseconds.toFixed(1)} ms, p99 ${latency.p99Milliseconds.toFixed(1)} ms`;
+  const histogram = document.getElementById("latency-histogram");
+  const most = Math.max(1, ...latency.buckets.map((b) => b.requests));
+  histogram.replaceChildren(...latency.buckets.map((b, i) => {
+    const bar = document.createElement("div");
+    bar.className = "bar";
+    bar.title = `${b.requests} requests`;
+    const fill = document.createElement("div");
+    fill.className = "fill";
+    fill.style.height = `${(85 * b.requests) / most}%`;
+    const label = document.createElement("span");
+    label.className = "label";
+    label.textContent = b.upToMilliseconds === null ? `>${latency.buckets[i - 1].upToMilliseconds}` : `≤${b.upToMilliseconds}`;
+    bar.append(fill, label);
+    return bar;
+  }));
+  document.getElementById("queues").textContent =
+    `drift-plus-penalty virtual queues: latency ${view.latencyVirtualQueue.toFixed(1)}, accuracy ${view.accuracyVirtualQueue.toFixed(3)}`;
+  fill("decisions", view.decisions, (row, d) => {
+    cell(row, d.requestId, "number");
+    cell(row, time(d.at));
+    cell(row, d.strategy);
+    cell(row, d.succeeded ? d.stages.map((s) => `${s.variantId} @ ${s.deviceId}`).join(" → ") : d.failure);
+    cell(row, d.latencyMilliseconds.toFixed(1), "number");
+    cell(row, d.qosMet ? "met" : "missed", d.qosMet ? null : "missed");
+  });
+  renderFleet(lastFleet);
 }
 
 function renderLedger(totals) {
@@ -135,6 +185,7 @@ function connect() {
 }
 
 for (const name of Object.keys(views)) refresh(name);
-// Heartbeats (load, temperature) are not events; the fleet view polls for them.
+// Heartbeats (load, temperature) and scheduler decisions are not gateway events; those views poll.
 setInterval(() => refresh("fleet"), 5000);
+setInterval(() => refresh("inference"), 2000);
 connect();
