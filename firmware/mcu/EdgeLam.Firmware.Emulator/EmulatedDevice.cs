@@ -1,5 +1,6 @@
 using EdgeLam.Boards;
 using EdgeLam.Contracts.Artifacts;
+using EdgeLam.Contracts.Transport;
 using EdgeLam.Firmware.Application;
 using EdgeLam.Firmware.Emulator.Hosting;
 using EdgeLam.Firmware.Memory;
@@ -15,7 +16,7 @@ namespace EdgeLam.Firmware.Emulator;
 public sealed partial class EmulatedDevice : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
-    private readonly TcpByteTransport _transport;
+    private readonly IByteTransport _transport;
     private readonly HttpArtifactFetcher _artifacts = new(TimeSpan.FromSeconds(30));
     private readonly Thread _thread;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -34,7 +35,9 @@ public sealed partial class EmulatedDevice : IAsyncDisposable
         Board = board;
         var throughput = board.ThroughputAt(NumericPrecision.Int8).Value;
         var clock = new SystemClock();
-        _transport = new TcpByteTransport(launch.BrokerHost, launch.BrokerPort);
+        _transport = launch.TrustedCaPath is null
+            ? new TcpByteTransport(launch.BrokerHost, launch.BrokerPort)
+            : new TlsByteTransport(launch.BrokerHost, launch.BrokerPort, CertificateTrust.LoadAnchors(launch.TrustedCaPath));
         var profile = new DeviceProfile(launch.DeviceId, board.Id, FirmwareVersion, board.Adaptation.MaxLoraRank.Value,
             board.Memory.ModelBudgetBytes.Value, board.Memory.FlashBytes.Value, throughput)
         {
@@ -90,7 +93,7 @@ public sealed partial class EmulatedDevice : IAsyncDisposable
         }
         finally
         {
-            _transport.Dispose();
+            _transport.Close();
             _artifacts.Dispose();
             _stopped.TrySetResult();
         }

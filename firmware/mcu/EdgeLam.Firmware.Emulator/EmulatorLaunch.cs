@@ -14,6 +14,9 @@ public sealed record EmulatorLaunch
     public string BrokerHost { get; init; } = "127.0.0.1";
     public int BrokerPort { get; init; } = 1883;
 
+    /// <summary>PEM file of the CA (or the broker's own certificate) to trust; when set the device connects with TLS.</summary>
+    public string? TrustedCaPath { get; init; }
+
     /// <summary>MQTT user name; defaults to the device id.</summary>
     public string? UserName { get; init; }
     public string? Password { get; init; }
@@ -50,6 +53,8 @@ public sealed record EmulatorLaunch
             throw new FileNotFoundException($"Board profile '{BoardPath}' does not exist.", BoardPath);
         if (BrokerPort is <= 0 or > 65535)
             throw new ArgumentOutOfRangeException(nameof(BrokerPort), BrokerPort, "Broker port must be 1..65535.");
+        if (TrustedCaPath is not null && !File.Exists(TrustedCaPath))
+            throw new FileNotFoundException($"Trusted CA file '{TrustedCaPath}' does not exist.", TrustedCaPath);
         if (MaximumShardImages <= 0)
             throw new ArgumentOutOfRangeException(nameof(MaximumShardImages), MaximumShardImages, "A shard needs at least one image.");
         if (ThroughputBenchmarkMilliseconds < 0)

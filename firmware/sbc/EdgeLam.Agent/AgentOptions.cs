@@ -30,6 +30,18 @@ public sealed class AgentOptions
     /// <summary>MQTT password of the enrolled device.</summary>
     public string? Password { get; set; }
 
+    /// <summary>MQTT over TLS to the broker; the broker's certificate must chain to <see cref="TrustedCaPath"/>.</summary>
+    public bool UseTls { get; set; }
+
+    /// <summary>PEM file of the CA (or the self-signed broker certificate, the gateway's broker.crt) trusted for the broker.</summary>
+    public string? TrustedCaPath { get; set; }
+
+    /// <summary>This device's client certificate (PFX, CN = device id) when the broker requires client certificates.</summary>
+    public string? ClientCertificatePath { get; set; }
+
+    /// <summary>Password of <see cref="ClientCertificatePath"/>.</summary>
+    public string? ClientCertificatePassword { get; set; }
+
     /// <summary>First reconnect delay; doubles per failed attempt up to <see cref="ReconnectMaximumDelay"/>.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromSeconds(1);

@@ -40,10 +40,7 @@ public sealed partial class GatewayEventFeed(BrokerOptions brokerOptions, ILogge
             .WithCredentials(brokerOptions.GatewayUser, brokerOptions.GatewayPassword)
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithCleanStart(true);
-        if (brokerOptions.UseTls)
-            builder = builder.WithTlsOptions(o => o.UseTls().WithAllowUntrustedCertificates(brokerOptions.AllowUntrustedCertificates)
-                .WithCertificateValidationHandler(_ => brokerOptions.AllowUntrustedCertificates));
-        await _client.ConnectAsync(builder.Build(), cancellationToken).ConfigureAwait(false);
+        await _client.ConnectAsync(BrokerClientTls.Apply(builder, brokerOptions).Build(), cancellationToken).ConfigureAwait(false);
         await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(Topics.GatewayEvents, MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken).ConfigureAwait(false);
     }

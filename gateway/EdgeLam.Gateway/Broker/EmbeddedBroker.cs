@@ -1,8 +1,14 @@
 using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using EdgeLam.Contracts.Messages;
+using EdgeLam.Contracts.Transport;
+using EdgeLam.Contracts.Wire;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MQTTnet;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 
@@ -22,6 +28,10 @@ public sealed partial class EmbeddedBroker : IHostedService, IAsyncDisposable
     private readonly CredentialStore _credentials;
     private readonly ILogger<EmbeddedBroker> _logger;
     private MqttServer? _server;
+    private X509Certificate2Collection? _clientAuthorities;
+
+    /// <summary>A device that floods refused requests gets each one logged but at most this many events per second.</summary>
+    private readonly PerSecondAllowance _refusalEvents = new(20);
 
     public EmbeddedBroker(IOptions<BrokerOptions> options, CredentialStore credentials, ILogger<EmbeddedBroker> logger)
     {
@@ -36,6 +46,9 @@ public sealed partial class EmbeddedBroker : IHostedService, IAsyncDisposable
     /// <summary>The TCP port the broker listens on (resolved when the options asked for port 0).</summary>
     public int Port { get; private set; }
 
+    /// <summary>The TLS server certificate, when the broker listens with TLS.</summary>
+    public X509Certificate2? ServerCertificate { get; private set; }
+
     public MqttServer Server => _server ?? throw new InvalidOperationException("the broker has not been started");
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -48,11 +61,15 @@ public sealed partial class EmbeddedBroker : IHostedService, IAsyncDisposable
         var address = IPAddress.Parse(_options.Host);
         if (_options.UseTls)
         {
-            if (string.IsNullOrEmpty(_options.CertificatePath))
-                throw new OptionsValidationException(BrokerOptions.Section, typeof(BrokerOptions), ["Broker:UseTls requires Broker:CertificatePath (a PFX file)"]);
-            var certificate = X509CertificateLoader.LoadPkcs12FromFile(_options.CertificatePath, _options.CertificatePassword);
+            ServerCertificate = LoadOrCreateCertificate();
             builder = builder.WithoutDefaultEndpoint().WithEncryptedEndpoint().WithEncryptedEndpointPort(Port)
-                .WithEncryptedEndpointBoundIPAddress(address).WithEncryptionCertificate(certificate);
+                .WithEncryptedEndpointBoundIPAddress(address).WithEncryptionCertificate(ServerCertificate)
+                .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13);
+            if (!string.IsNullOrEmpty(_options.ClientCaPath))
+            {
+                _clientAuthorities = CertificateTrust.LoadAnchors(_options.ClientCaPath);
+                builder = builder.WithClientCertificate(ValidateClientCertificate);
+            }
         }
         else
         {
@@ -76,6 +93,7 @@ public sealed partial class EmbeddedBroker : IHostedService, IAsyncDisposable
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _server?.Dispose();
+        ServerCertificate?.Dispose();
     }
 
     private Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
@@ -84,6 +102,15 @@ public sealed partial class EmbeddedBroker : IHostedService, IAsyncDisposable
         {
             e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
             Refuse(new BrokerRefusal("connect", e.ClientId, e.UserName, null, reason));
+            return Task.CompletedTask;
+        }
+
+        // With client certificates, the certificate names the identity: its CN must be the user name.
+        if (_clientAuthorities is not null && !string.Equals(e.ClientCertificate is { } presented ? CertificateTrust.CommonName(presented) : null, identity!.Name, StringComparison.Ordinal))
+        {
+            e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
+            Refuse(new BrokerRefusal("connect", e.ClientId, e.UserName, null,
+                $"client certificate CN '{(e.ClientCertificate is { } c ? CertificateTrust.CommonName(c) : null) ?? "(none)"}' does not name user '{identity.Name}'"));
             return Task.CompletedTask;
         }
 
@@ -129,10 +156,60 @@ public sealed partial class EmbeddedBroker : IHostedService, IAsyncDisposable
         return Task.CompletedTask;
     }
 
+    private bool ValidateClientCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (CertificateTrust.IsTrusted(certificate, _clientAuthorities!, out var reason)) return true;
+        Refuse(new BrokerRefusal("tls", null, null, null, "client certificate refused: " + reason));
+        return false;
+    }
+
+    private X509Certificate2 LoadOrCreateCertificate()
+    {
+        var path = _options.CertificatePath;
+        if (string.IsNullOrEmpty(path))
+            throw new OptionsValidationException(BrokerOptions.Section, typeof(BrokerOptions), ["Broker:UseTls requires Broker:CertificatePath (a PFX file, or a PEM certificate)"]);
+        if (!File.Exists(path) && _options.CreateCertificateIfMissing)
+        {
+            var created = BrokerCertificates.CreateSelfSignedServerCertificate(path, _options.CertificatePassword, _options.Host);
+            LogCertificateCreated(path, BrokerCertificates.PublicPemPath(path), created.Thumbprint);
+            return created;
+        }
+
+        return BrokerCertificates.LoadServerCertificate(path, _options.CertificatePassword, _options.CertificateKeyPath);
+    }
+
     private void Refuse(BrokerRefusal refusal)
     {
         LogRefused(refusal.Kind, refusal.ClientId, refusal.Topic, refusal.Reason);
         Refused?.Invoke(refusal);
+        if (_refusalEvents.TryTake(DateTimeOffset.UtcNow))
+            _ = PublishRefusalEventAsync(refusal);
+    }
+
+    /// <summary>Says on edgelam/v1/gateway/events what was refused; injected by the broker itself, so no client is needed.</summary>
+    private async Task PublishRefusalEventAsync(BrokerRefusal refusal)
+    {
+        if (_server is not { IsStarted: true } server) return;
+        var who = refusal.UserName ?? refusal.ClientId;
+        var detail = $"{refusal.Kind} by '{who ?? "(anonymous)"}'{(refusal.Topic is null ? "" : $" on '{refusal.Topic}'")}: {refusal.Reason}";
+        var payload = WireMessages.Encode(new GatewayEvent
+        {
+            Kind = GatewayEventKind.AccessRefused,
+            TimestampUnixMilliseconds = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            DeviceId = who is not null && Topics.IsValidDeviceId(who) ? who : null,
+            Detail = detail.Length <= 500 ? detail : detail[..500],
+        });
+        var message = new MqttApplicationMessageBuilder().WithTopic(Topics.GatewayEvents).WithPayload(payload).Build();
+        try
+        {
+            await server.InjectApplicationMessage(new InjectedMqttApplicationMessage(message), CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A refusal event that cannot be sent (broker stopping) must not fault the refusal itself.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogRefusalEventNotPublished(ex.Message);
+        }
     }
 
     private static int FreeTcpPort()
@@ -145,6 +222,35 @@ public sealed partial class EmbeddedBroker : IHostedService, IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedded MQTT broker listening on port {Port} (TLS {Tls})")]
     private partial void LogStarted(int port, bool tls);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Created a self-signed broker certificate {Path} (thumbprint {Thumbprint}); devices trust {PublicPem}")]
+    private partial void LogCertificateCreated(string path, string publicPem, string thumbprint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not publish a refusal event: {Error}")]
+    private partial void LogRefusalEventNotPublished(string error);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Broker refused {Kind} from {ClientId} on {Topic}: {Reason}")]
     private partial void LogRefused(string kind, string? clientId, string? topic, string reason);
+}
+
+/// <summary>At most a fixed number of takes per wall-clock second.</summary>
+internal sealed class PerSecondAllowance(int perSecond)
+{
+    private readonly Lock _gate = new();
+    private long _second;
+    private int _taken;
+
+    public bool TryTake(DateTimeOffset now)
+    {
+        var second = now.ToUnixTimeSeconds();
+        lock (_gate)
+        {
+            if (second != _second)
+            {
+                _second = second;
+                _taken = 0;
+            }
+
+            return ++_taken <= perSecond;
+        }
+    }
 }

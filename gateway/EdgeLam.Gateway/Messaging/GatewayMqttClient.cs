@@ -113,10 +113,7 @@ public sealed partial class GatewayMqttClient : IAsyncDisposable
             .WithTimeout(TimeSpan.FromSeconds(10))
             .WithWillTopic(Topics.GatewayStatus).WithWillPayload(will).WithWillRetain()
             .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
-        if (_options.UseTls)
-            builder = builder.WithTlsOptions(o => o.UseTls().WithAllowUntrustedCertificates(_options.AllowUntrustedCertificates)
-                .WithCertificateValidationHandler(_ => _options.AllowUntrustedCertificates));
-        return builder.Build();
+        return BrokerClientTls.Apply(builder, _options).Build();
     }
 
     private async Task ConnectWithBackoffAsync(CancellationToken cancellationToken)

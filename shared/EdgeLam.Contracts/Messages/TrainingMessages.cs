@@ -1,3 +1,5 @@
+using EdgeLam.Contracts.Wire;
+
 namespace EdgeLam.Contracts.Messages;
 
 /// <summary>edgelam/v1/devices/{id}/assign: what the device trains this round (FedFT-H configure step).</summary>
@@ -91,9 +93,27 @@ public sealed record LoraUpdateHeader : IWireMessage
     /// <summary>Id of the frozen base model the factors adapt.</summary>
     public required string BaseModelId { get; init; }
 
+    /// <summary>
+    /// Fresh random value per upload (devices send 32 hex digits, 128 bits): the gateway refuses a second update with the
+    /// same (round, device, nonce) as replayed. 16..64 characters of [A-Za-z0-9._-]; optional so older senders stay valid.
+    /// </summary>
+    public string? Nonce { get; init; }
+
+    /// <summary>Shortest nonce accepted: 16 characters, 64 bits as hex.</summary>
+    public const int MinimumNonceLength = 16;
+
     /// <inheritdoc/>
     public void Validate()
     {
+        if (Nonce is not null)
+        {
+            MessageRules.Identifier(Nonce, "nonce");
+            if (Nonce.Length < MinimumNonceLength)
+            {
+                throw new WireFormatException(WireErrorCode.OutOfRange, "nonce", $"{Nonce.Length} characters, at least {MinimumNonceLength} are required");
+            }
+        }
+
         MessageRules.Range(Round, 1, MessageRules.MaxRound, "round");
         MessageRules.Range(Rank, 1, MessageRules.MaxRank, "rank");
         MessageRules.Layers(Layers, "layers");

@@ -100,6 +100,12 @@ public enum RejectionReason
 
     /// <summary>The gateway could not store the message (full disk, read-only database), so it did not accept it.</summary>
     [JsonStringEnumMemberName("storage-unavailable")] StorageUnavailable,
+
+    /// <summary>An update with the (round, device, nonce) of one already received: a replay or a resend.</summary>
+    [JsonStringEnumMemberName("replayed")] Replayed,
+
+    /// <summary>A second, different update from the same device in the same round; the first one counts.</summary>
+    [JsonStringEnumMemberName("duplicate")] Duplicate,
 }
 
 /// <summary>Kind of a gateway event.</summary>
@@ -134,6 +140,9 @@ public enum GatewayEventKind
 
     /// <summary>Removal of a device's contribution failed its verification.</summary>
     [JsonStringEnumMemberName("unlearning-failed")] UnlearningFailed,
+
+    /// <summary>The broker refused a connection, publish or subscribe (credentials, certificate or topic ACL).</summary>
+    [JsonStringEnumMemberName("access-refused")] AccessRefused,
 }
 
 /// <summary>Operator command on the gateway command topic.</summary>

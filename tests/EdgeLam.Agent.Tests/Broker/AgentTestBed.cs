@@ -35,11 +35,20 @@ public sealed class AgentTestBed : IAsyncDisposable
     public EmbeddedBroker Broker { get; private set; }
     public int Port => Broker.Port;
 
-    public static async Task<AgentTestBed> StartAsync(params string[] devices)
+    public static Task<AgentTestBed> StartAsync(params string[] devices) => StartAsync(useTls: false, devices);
+
+    /// <summary>With <paramref name="useTls"/> the broker listens with TLS only, on a self-signed certificate created in the bed's folder.</summary>
+    public static async Task<AgentTestBed> StartAsync(bool useTls, params string[] devices)
     {
         var directory = Path.Combine(Path.GetTempPath(), "edgelam-agent-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
         var options = new BrokerOptions { Port = 0, CredentialsPath = Path.Combine(directory, "credentials.json") };
+        if (useTls)
+        {
+            options.UseTls = true;
+            options.CertificatePath = Path.Combine(directory, "tls", "broker.pfx");
+        }
+
         var credentials = new CredentialStore(options.CredentialsPath);
         credentials.Enroll(options.GatewayUser, ClientRole.Gateway, options.GatewayPassword);
         foreach (var device in devices)
@@ -111,9 +120,9 @@ public sealed class AgentTestBed : IAsyncDisposable
     {
         var client = new MqttClientFactory().CreateMqttClient();
         var probe = new GatewayProbe(client);
-        var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", Port).WithClientId("gateway-" + Guid.NewGuid().ToString("N")[..8])
+        var options = BrokerClientTls.Apply(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", Port).WithClientId("gateway-" + Guid.NewGuid().ToString("N")[..8])
             .WithProtocolVersion(MqttProtocolVersion.V500).WithCredentials(Options.GatewayUser, Options.GatewayPassword)
-            .WithTimeout(TimeSpan.FromSeconds(5)).Build();
+            .WithTimeout(TimeSpan.FromSeconds(5)), Options).Build();
         var result = await client.ConnectAsync(options);
         Assert.Equal(MqttClientConnectResultCode.Success, result.ResultCode);
         await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce).Build());

@@ -135,11 +135,12 @@ public static class GoldenVectorGenerator
         var int8Update = new LoraUpdateHeader
         {
             Round = 3, Rank = 4, Layers = [0, 1], Precision = Precision.Int8, SampleCount = 1200, LocalSteps = 20, TrainingLoss = 0.8125, BaseModelId = "tinyvit-fmnist-s42",
+            Nonce = "5f0c9a7e3b1d42c8a6e0f7b9d3c1e524",
         };
         Bundle("lora-update-int8", "update", "L-tier LoRA update: rank 4, layers 0 and 1, query projection, int8 symmetric per-channel",
             MessageBundle<LoraUpdateHeader>.Create(int8Update, LoraFactors(int8Update.Layers, "query", 4, 8, 8, (values, shape) => TensorFrame.QuantizePerChannel(values, shape, 0), Values)));
 
-        var fp16Update = int8Update with { Rank = 8, Layers = [2], Precision = Precision.Fp16, SampleCount = 4800, TrainingLoss = 0.5 };
+        var fp16Update = int8Update with { Rank = 8, Layers = [2], Precision = Precision.Fp16, SampleCount = 4800, TrainingLoss = 0.5, Nonce = "c41e8b2f90d7a3651be4f0c2d9a87e13" };
         Bundle("lora-update-fp16", "update", "M-tier LoRA update: rank 8, layer 2, query and value projections, fp16",
             MessageBundle<LoraUpdateHeader>.Create(fp16Update, [
                 .. LoraFactors(fp16Update.Layers, "query", 8, 8, 8, (values, shape) => TensorFrame.FromFloats(values, shape, TensorDataType.Float16), Values),
@@ -266,9 +267,10 @@ public static class GoldenVectorGenerator
             OperatorCommandSignature.Sign("cmd-0001", OperatorAction.Unlearn, "rpi5-02", GoldenTime, GoldenOperatorKey));
         Message("command-pause", "gateway/command", "signed pause command (key: ASCII \"golden-test-key!\")",
             OperatorCommandSignature.Sign("cmd-0002", OperatorAction.PauseTraining, null, GoldenTime, GoldenOperatorKey));
-        Message("lora-update-header", "update", "the JSON header of a LoRA update bundle on its own", new LoraUpdateHeader
+        Message("lora-update-header", "update", "the JSON header of a LoRA update bundle on its own, with its replay nonce", new LoraUpdateHeader
         {
             Round = 3, Rank = 4, Layers = [0, 1], Precision = Precision.Int8, SampleCount = 1200, LocalSteps = 20, TrainingLoss = 0.8125, BaseModelId = "tinyvit-fmnist-s42",
+            Nonce = "5f0c9a7e3b1d42c8a6e0f7b9d3c1e524",
         });
         Message("adapter-header", "adapter", "the JSON header of a global adapter bundle on its own", new AdapterHeader
         {
@@ -321,6 +323,8 @@ public static class GoldenVectorGenerator
             "{\"sequence\":1.5,\"intervalMilliseconds\":1000,\"queueLength\":0,\"busyMilliseconds\":0,\"freeMemoryBytes\":1}");
         Bad("heartbeat-busy-over-interval", nameof(DeviceHeartbeat), "OutOfRange", "busyMilliseconds", "busy longer than the interval",
             "{\"sequence\":1,\"intervalMilliseconds\":1000,\"queueLength\":0,\"busyMilliseconds\":1001,\"freeMemoryBytes\":1}");
+        Bad("update-short-nonce", nameof(LoraUpdateHeader), "OutOfRange", "nonce", "a replay nonce of 8 characters (at least 16)",
+            "{\"round\":3,\"rank\":4,\"layers\":[0,1],\"precision\":\"int8\",\"sampleCount\":1200,\"localSteps\":20,\"trainingLoss\":0.8125,\"baseModelId\":\"tinyvit-fmnist-s42\",\"nonce\":\"5f0c9a7e\"}");
         Bad("status-unknown-state", nameof(DeviceStatus), "UnknownValue", "state", "state \"sleeping\"", "{\"state\":\"sleeping\"}");
         Bad("status-integer-state", nameof(DeviceStatus), "WrongType", "state", "enum given as a number", "{\"state\":0}");
         Bad("assign-rank-zero", nameof(TrainingAssignment), "OutOfRange", "rank", "rank 0",

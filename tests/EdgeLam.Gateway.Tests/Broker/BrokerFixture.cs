@@ -23,16 +23,20 @@ public sealed class BrokerFixture : IAsyncDisposable
     public EmbeddedBroker Broker { get; }
     public List<BrokerRefusal> Refusals { get; } = [];
 
-    public static async Task<BrokerFixture> StartAsync()
+    public BrokerOptions Options { get; private init; } = new();
+
+    /// <summary>Starts the broker; <paramref name="configure"/> may change the options (TLS) before it starts.</summary>
+    public static async Task<BrokerFixture> StartAsync(Action<BrokerOptions, string>? configure = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "edgelam-broker-" + Guid.NewGuid().ToString("N"));
         var options = new BrokerOptions { Port = 0, CredentialsPath = Path.Combine(directory, "credentials.json") };
+        configure?.Invoke(options, directory);
         var credentials = new CredentialStore(options.CredentialsPath);
         credentials.Enroll(options.GatewayUser, ClientRole.Gateway, options.GatewayPassword);
         credentials.Enroll("pi-1", ClientRole.Device, DevicePassword);
         credentials.Enroll("esp-1", ClientRole.Device, DevicePassword);
-        var broker = new EmbeddedBroker(Options.Create(options), credentials, NullLogger<EmbeddedBroker>.Instance);
-        var fixture = new BrokerFixture(directory, credentials, broker);
+        var broker = new EmbeddedBroker(Microsoft.Extensions.Options.Options.Create(options), credentials, NullLogger<EmbeddedBroker>.Instance);
+        var fixture = new BrokerFixture(directory, credentials, broker) { Options = options };
         broker.Refused += r => { lock (fixture.Refusals) fixture.Refusals.Add(r); };
         await broker.StartAsync(CancellationToken.None);
         return fixture;

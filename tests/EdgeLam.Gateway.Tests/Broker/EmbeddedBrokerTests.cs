@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Text;
+using EdgeLam.Contracts.Messages;
+using EdgeLam.Contracts.Wire;
 using EdgeLam.Gateway.Broker;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -100,6 +103,52 @@ public sealed class EmbeddedBrokerTests
         var reloaded = new CredentialStore(Path.Combine(fixture.Directory, "credentials.json"));
         Assert.DoesNotContain(reloaded.Records, r => r.Name == "esp-1");
         Assert.Contains(reloaded.Records, r => r.Name == "pi-1" && r.Hash.StartsWith("$7$", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Every_refusal_is_announced_on_the_events_topic_naming_who_what_and_why()
+    {
+        await using var fixture = await BrokerFixture.StartAsync();
+        var factory = new MqttClientFactory();
+        using var observer = factory.CreateMqttClient();
+        await observer.ConnectAsync(BrokerFixture.ClientOptions(fixture.Broker.Port, "gateway", "gateway", "change-me-gateway"));
+        var events = System.Threading.Channels.Channel.CreateUnbounded<GatewayEvent>();
+        observer.ApplicationMessageReceivedAsync += e =>
+        {
+            events.Writer.TryWrite(WireMessages.Decode<GatewayEvent>(e.ApplicationMessage.Payload.ToArray()));
+            return Task.CompletedTask;
+        };
+        await observer.SubscribeAsync(factory.CreateSubscribeOptionsBuilder().WithTopicFilter(Topics.GatewayEvents).Build());
+
+        using var anonymous = factory.CreateMqttClient();
+        await ConnectResultAsync(anonymous, BrokerFixture.ClientOptions(fixture.Broker.Port, "pi-1", null, null));
+        using var guesser = factory.CreateMqttClient();
+        await ConnectResultAsync(guesser, BrokerFixture.ClientOptions(fixture.Broker.Port, "pi-1", "pi-1", "wrong-password"));
+        using var device = factory.CreateMqttClient();
+        await device.ConnectAsync(BrokerFixture.ClientOptions(fixture.Broker.Port, "pi-1", "pi-1", BrokerFixture.DevicePassword));
+        await device.PublishAsync(Message("edgelam/v1/devices/esp-1/update"));
+        await device.PublishAsync(Message("edgelam/v1/gateway/command"));
+        await device.SubscribeAsync(factory.CreateSubscribeOptionsBuilder().WithTopicFilter("edgelam/v1/devices/esp-1/assign").Build());
+
+        string[] expected =
+        [
+            "connect by 'pi-1': anonymous clients are refused",
+            "connect by 'pi-1': bad username or password for 'pi-1'",
+            "publish by 'pi-1' on 'edgelam/v1/devices/esp-1/update': device 'pi-1' may publish only under edgelam/v1/devices/pi-1/",
+            "publish by 'pi-1' on 'edgelam/v1/gateway/command': device 'pi-1' may publish only under edgelam/v1/devices/pi-1/",
+            "subscribe by 'pi-1' on 'edgelam/v1/devices/esp-1/assign': device 'pi-1' may subscribe only under",
+        ];
+        var details = new List<string>();
+        using var timeout = new CancellationTokenSource(Wait);
+        while (details.Count < expected.Length)
+        {
+            var next = await events.Reader.ReadAsync(timeout.Token);
+            Assert.Equal(GatewayEventKind.AccessRefused, next.Kind);
+            details.Add(next.Detail!);
+        }
+
+        foreach (var text in expected)
+            Assert.Contains(details, d => d.StartsWith(text, StringComparison.Ordinal));
     }
 
     /// <summary>The CONNACK result code; MQTTnet 5 returns a refusal instead of throwing.</summary>

@@ -79,6 +79,51 @@ public sealed class TrainingRoundTests
         await corrupt.DisposeAsync();
     }
 
+    [Fact]
+    public async Task A_replayed_update_and_a_second_update_in_the_same_round_are_refused_with_their_reasons()
+    {
+        await using var gateway = await GatewayHarness.StartAsync(["pi-1"]);
+        using var observer = new MqttClientFactory().CreateMqttClient();
+        await observer.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", gateway.Port).WithClientId("observer-replay")
+            .WithCredentials("gateway", "change-me-gateway").WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).Build());
+        var events = System.Threading.Channels.Channel.CreateUnbounded<GatewayEvent>();
+        observer.ApplicationMessageReceivedAsync += e =>
+        {
+            events.Writer.TryWrite(WireMessages.Decode<GatewayEvent>(e.ApplicationMessage.Payload.ToArray()));
+            return Task.CompletedTask;
+        };
+        await observer.SubscribeAsync(Topics.GatewayEvents);
+        var device = await ScriptedDevice.StartAsync(gateway, GatewayHarness.Hello("pi-1", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16), replayAndResend: true);
+        await WaitForDevicesAsync(gateway.Get<DeviceRegistry>(), 1);
+
+        var outcome = await gateway.Get<TrainingCoordinator>().RunRoundAsync(new FedFtHStrategy(), "fedft_h").WaitAsync(Wait);
+
+        Assert.True(outcome.Aggregated, outcome.Summary);
+        Assert.Equal(["pi-1"], outcome.Replies.Select(r => r.DeviceId));
+        using var timeout = new CancellationTokenSource(Wait);
+        var replayed = await device.AllRejections.Reader.ReadAsync(timeout.Token);
+        var duplicate = await device.AllRejections.Reader.ReadAsync(timeout.Token);
+        Assert.Equal(RejectionReason.Replayed, replayed.Reason);
+        Assert.Contains($"nonce '{device.Nonces[0]}'", replayed.Detail, StringComparison.Ordinal);
+        Assert.Equal(RejectionReason.Duplicate, duplicate.Reason);
+        Assert.Contains("the first one counts", duplicate.Detail, StringComparison.Ordinal);
+        Assert.All([replayed, duplicate], r => Assert.Equal(outcome.Round, r.Round));
+
+        var refusals = new List<string>();
+        while (refusals.Count < 2)
+        {
+            var next = await events.Reader.ReadAsync(timeout.Token);
+            if (next.Kind == GatewayEventKind.MessageRejected && next.DeviceId == "pi-1") refusals.Add(next.Detail!);
+        }
+
+        Assert.Contains(refusals, d => d.StartsWith("edgelam/v1/devices/pi-1/update: replayed: ", StringComparison.Ordinal));
+        Assert.Contains(refusals, d => d.StartsWith("edgelam/v1/devices/pi-1/update: duplicate: ", StringComparison.Ordinal));
+        var totals = gateway.Get<GatewayStore>().LedgerTotals();
+        Assert.Equal(1, totals["accepted"]);
+        Assert.Equal(2, totals["rejected"]);
+        await device.DisposeAsync();
+    }
+
     private static async Task WaitForDevicesAsync(DeviceRegistry registry, int count)
     {
         var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -94,25 +139,37 @@ public sealed class TrainingRoundTests
         private readonly DeviceHello _hello;
         private readonly bool _corrupt;
         private readonly bool _vanish;
+        private readonly bool _replayAndResend;
         private long _uploaded;
 
-        private ScriptedDevice(IMqttClient client, DeviceHello hello, bool corrupt, bool vanish)
+        private ScriptedDevice(IMqttClient client, DeviceHello hello, bool corrupt, bool vanish, bool replayAndResend)
         {
             _client = client;
             _hello = hello;
             _corrupt = corrupt;
             _vanish = vanish;
+            _replayAndResend = replayAndResend;
         }
+
+        /// <summary>Every rejection in arrival order.</summary>
+        public System.Threading.Channels.Channel<Rejection> AllRejections { get; } = System.Threading.Channels.Channel.CreateUnbounded<Rejection>();
+
+        /// <summary>Nonces of the updates sent, in order.</summary>
+        public ConcurrentQueue<string> NonceLog { get; } = new();
+
+        public string[] Nonces => [.. NonceLog];
 
         public ConcurrentQueue<TrainingAssignment> Assignments { get; } = new();
         public ConcurrentQueue<AdapterHeader> Adapters { get; } = new();
         public TaskCompletionSource<Rejection> Rejections { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public long UploadedBytes => Interlocked.Read(ref _uploaded);
 
-        public static async Task<ScriptedDevice> StartAsync(GatewayHarness gateway, DeviceHello hello, bool corruptUpdates = false, bool vanishOnAssignment = false)
+        /// <summary>With <paramref name="replayAndResend"/> the device sends its update, the same bytes again, then a second update with a new nonce.</summary>
+        public static async Task<ScriptedDevice> StartAsync(GatewayHarness gateway, DeviceHello hello, bool corruptUpdates = false, bool vanishOnAssignment = false,
+            bool replayAndResend = false)
         {
             var client = await gateway.ConnectDeviceAsync(hello.DeviceId);
-            var device = new ScriptedDevice(client, hello, corruptUpdates, vanishOnAssignment);
+            var device = new ScriptedDevice(client, hello, corruptUpdates, vanishOnAssignment, replayAndResend);
             client.ApplicationMessageReceivedAsync += device.OnMessageAsync;
             await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(Topics.DeviceSubtree(hello.DeviceId)).Build());
             await GatewayHarness.PublishAsync(client, Topics.Device(hello.DeviceId, DeviceTopic.Hello), WireMessages.Encode(hello));
@@ -130,6 +187,7 @@ public sealed class TrainingRoundTests
                     break;
                 case DeviceTopic.Rejected:
                     Rejections.TrySetResult(WireMessages.Decode<Rejection>(payload));
+                    AllRejections.Writer.TryWrite(WireMessages.Decode<Rejection>(payload));
                     break;
                 case DeviceTopic.Assign:
                     var assignment = WireMessages.Decode<TrainingAssignment>(payload);
@@ -141,15 +199,31 @@ public sealed class TrainingRoundTests
                         return;
                     }
 
-                    var update = Update(assignment);
+                    var nonce = Guid.NewGuid().ToString("N");
+                    NonceLog.Enqueue(nonce);
+                    var update = Update(assignment, nonce);
                     if (_corrupt) update[^1] ^= 0xFF;
                     Interlocked.Add(ref _uploaded, update.Length);
-                    _ = Task.Run(() => GatewayHarness.PublishAsync(_client, Topics.Device(_hello.DeviceId, DeviceTopic.Update), update));
+                    var topic = Topics.Device(_hello.DeviceId, DeviceTopic.Update);
+                    if (!_replayAndResend)
+                    {
+                        _ = Task.Run(() => GatewayHarness.PublishAsync(_client, topic, update));
+                        break;
+                    }
+
+                    var resentNonce = Guid.NewGuid().ToString("N");
+                    NonceLog.Enqueue(resentNonce);
+                    _ = Task.Run(async () =>
+                    {
+                        await GatewayHarness.PublishAsync(_client, topic, update);
+                        await GatewayHarness.PublishAsync(_client, topic, update);
+                        await GatewayHarness.PublishAsync(_client, topic, Update(assignment, resentNonce));
+                    });
                     break;
             }
         }
 
-        private static byte[] Update(TrainingAssignment assignment)
+        private static byte[] Update(TrainingAssignment assignment, string nonce)
         {
             var random = new Random(assignment.Round * 31 + assignment.Rank);
             var frames = new List<KeyValuePair<string, TensorFrame>>();
@@ -172,6 +246,7 @@ public sealed class TrainingRoundTests
                 LocalSteps = assignment.LocalSteps,
                 TrainingLoss = 1.5,
                 BaseModelId = "tinyvit-base",
+                Nonce = nonce,
             };
             return MessageBundle<LoraUpdateHeader>.Create(header, frames).Encode();
         }

@@ -30,6 +30,7 @@ public sealed class DeviceApplication : IMqttMessageHandler
     private readonly string[] queuedTopics = new string[QueueCapacity];
     private readonly byte[][] queuedPayloads = new byte[QueueCapacity][];
     private readonly long[] queuedAt = new long[QueueCapacity];
+    private readonly System.Random nonceRandom = new System.Random();
     private int queueHead;
     private int queueCount;
     private IInferenceStage[] stages = new IInferenceStage[0];
@@ -306,11 +307,31 @@ public sealed class DeviceApplication : IMqttMessageHandler
         writer.WriteNumber("localSteps", (long)assignment.LocalSteps);
         writer.WriteNumber("trainingLoss", (double)(lossSum / lossCount));
         writer.WriteString("baseModelId", training.BaseModelId);
+        writer.WriteString("nonce", NextUpdateNonce());
         writer.WriteEndObject();
         var bundle = new TensorBundle(writer.ToArray());
         trainer.AddQuantizedFactors(bundle);
         client.Publish(Topics.Device(profile.DeviceId, DeviceTopic.Update), TensorBundleCodec.Encode(bundle), 1, false);
         RoundsCompleted++;
+    }
+
+    /// <summary>
+    /// 32 hex digits, fresh per upload, so the gateway can tell a replayed update from a new one (WIRE.md, LoraUpdateHeader).
+    /// Uniqueness is what matters, not secrecy; nanoFramework's Random on the ESP32 is seeded by the hardware RNG.
+    /// </summary>
+    private string NextUpdateNonce()
+    {
+        const string HexDigits = "0123456789abcdef";
+        var bytes = new byte[16];
+        nonceRandom.NextBytes(bytes);
+        var hex = new char[32];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            hex[2 * i] = HexDigits[bytes[i] >> 4];
+            hex[(2 * i) + 1] = HexDigits[bytes[i] & 0x0F];
+        }
+
+        return new string(hex);
     }
 
     private void Deploy(byte[] payload)

@@ -33,5 +33,9 @@ public sealed class AgentOptionsValidation : IValidateOptions<AgentOptions>
             yield return $"Agent:ShardIndex {options.ShardIndex} must be below Agent:ShardCount {options.ShardCount}";
         if (options.UserName is not null && options.UserName != options.DeviceId)
             yield return $"Agent:UserName '{options.UserName}' must equal Agent:DeviceId '{options.DeviceId}' (the broker binds a device's identity to its client id)";
+        if (options.UseTls && string.IsNullOrEmpty(options.TrustedCaPath))
+            yield return "Agent:UseTls requires Agent:TrustedCaPath (a PEM file with the CA or the broker's own certificate)";
+        if (!options.UseTls && !string.IsNullOrEmpty(options.ClientCertificatePath))
+            yield return "Agent:ClientCertificatePath is set but Agent:UseTls is false";
     }
 }

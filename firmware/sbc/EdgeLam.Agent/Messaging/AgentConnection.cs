@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
 using EdgeLam.Contracts.Messages;
+using EdgeLam.Contracts.Transport;
 using EdgeLam.Contracts.Wire;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
@@ -32,6 +34,8 @@ public sealed partial class AgentConnection : IAsyncDisposable
     private readonly ReconnectBackoff _backoff;
     private readonly ConcurrentDictionary<DeviceTopic, long> _delivered = new();
     private TaskCompletionSource _disconnected = NewSignal();
+    private X509Certificate2Collection? _trustAnchors;
+    private X509Certificate2? _clientCertificate;
 
     /// <summary>A connection for the device of <paramref name="options"/>; nothing happens until <see cref="RunAsync"/>.</summary>
     public AgentConnection(AgentOptions options, ILogger logger)
@@ -53,6 +57,9 @@ public sealed partial class AgentConnection : IAsyncDisposable
 
     /// <summary>Raised when the connection state changes (true: connected).</summary>
     public event Action<bool>? ConnectionChanged;
+
+    /// <summary>Raised for every failed connection attempt, with what failed (refused, unreachable, untrusted certificate).</summary>
+    public event Action<string>? ConnectFailed;
 
     /// <summary>Whether the client is connected now.</summary>
     public bool IsConnected => _client.IsConnected;
@@ -86,6 +93,7 @@ public sealed partial class AgentConnection : IAsyncDisposable
             }
 
             TimeSpan delay = _backoff.NextDelay();
+            ConnectFailed?.Invoke(failure);
             LogConnectFailed(_logger, _options.BrokerHost, _options.BrokerPort, failure, _backoff.Failures, delay.TotalMilliseconds);
             try
             {
@@ -196,12 +204,31 @@ public sealed partial class AgentConnection : IAsyncDisposable
 
         _client.Dispose();
         _flushGate.Dispose();
+        _clientCertificate?.Dispose();
+    }
+
+    /// <summary>TLS trusting only the configured CA (not the system store), with this device's certificate when it has one.</summary>
+    private void ConfigureTls(MqttClientTlsOptionsBuilder tls)
+    {
+        _trustAnchors ??= CertificateTrust.LoadAnchors(_options.TrustedCaPath!);
+        X509Certificate2Collection anchors = _trustAnchors;
+        tls.UseTls().WithCertificateValidationHandler(e =>
+        {
+            if (CertificateTrust.IsTrustedServer(e.Certificate, e.SslPolicyErrors, anchors, out string reason)) return true;
+            LogBrokerCertificateRefused(_logger, _options.BrokerHost, reason);
+            return false;
+        });
+        if (_options.ClientCertificatePath is { Length: > 0 } path)
+        {
+            _clientCertificate ??= X509CertificateLoader.LoadPkcs12FromFile(path, _options.ClientCertificatePassword);
+            tls.WithClientCertificates([_clientCertificate]);
+        }
     }
 
     private async Task<string?> TryConnectAsync(CancellationToken cancellationToken)
     {
         byte[] will = WireMessages.Encode(new DeviceStatus { State = PresenceState.Offline, Reason = "last-will" });
-        MqttClientOptions options = new MqttClientOptionsBuilder()
+        MqttClientOptionsBuilder builder = new MqttClientOptionsBuilder()
             .WithTcpServer(_options.BrokerHost, _options.BrokerPort)
             .WithClientId(_options.DeviceId)
             .WithCredentials(_options.UserName ?? _options.DeviceId, _options.Password)
@@ -213,8 +240,10 @@ public sealed partial class AgentConnection : IAsyncDisposable
             .WithWillTopic(Topics.Device(_options.DeviceId, DeviceTopic.Status))
             .WithWillPayload(will)
             .WithWillRetain(true)
-            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .Build();
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        if (_options.UseTls)
+            builder = builder.WithTlsOptions(ConfigureTls);
+        MqttClientOptions options = builder.Build();
         _disconnected = NewSignal();
         try
         {
@@ -318,6 +347,9 @@ public sealed partial class AgentConnection : IAsyncDisposable
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The broker {Host} presented a certificate this device does not trust: {Reason}")]
+    private static partial void LogBrokerCertificateRefused(ILogger logger, string host, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Device {DeviceId} connected to {Host}:{Port} (session present {SessionPresent})")]
     private static partial void LogConnected(ILogger logger, string deviceId, string host, int port, bool sessionPresent);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using EdgeLam.Agent.Fleet;
 using EdgeLam.Boards;
 using EdgeLam.Contracts.Messages;
@@ -80,6 +81,7 @@ public static class LoraTrainingJob
             LocalSteps = result.Steps,
             TrainingLoss = TailMean(result.LossHistory),
             BaseModelId = baseModel.Id,
+            Nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
         };
         var update = MessageBundle<LoraUpdateHeader>.Create(header, LoraFrames.ToFrames(adapters, assignment.Precision));
         return new LoraRoundResult(update, result.LossHistory[0], stopwatch.Elapsed, modelled);

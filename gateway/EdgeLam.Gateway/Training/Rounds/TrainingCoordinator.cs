@@ -51,6 +51,10 @@ public sealed partial class TrainingCoordinator : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private PendingRound? _pending;
     private PendingRound? _resumed;
+    private readonly UpdateReplayGuard _arrivals = new();
+
+    /// <summary>Rounds whose update nonces are remembered, so late replays are recognized; older ones are refused as stale anyway.</summary>
+    private const int RoundsRememberedForReplays = 16;
 
     public TrainingCoordinator(GatewayMqttClient mqtt, DeviceRegistry registry, RejectionPublisher rejections, GatewayStore store, UpdateLedger ledger,
         TimeProvider clock, IOptions<TrainingOptions> options, AdapterLayout layout, ILogger<TrainingCoordinator> logger)
@@ -159,6 +163,20 @@ public sealed partial class TrainingCoordinator : IDisposable
         if (message.Leaf != DeviceTopic.Update) return false;
         var pending = _pending;
         var now = _clock.GetUtcNow();
+        MessageBundle<LoraUpdateHeader>? decoded = null;
+        try
+        {
+            decoded = MessageBundle<LoraUpdateHeader>.Decode(message.Payload);
+        }
+        catch (WireFormatException)
+        {
+            // Refused below, with the round's context, by the same decoder.
+        }
+
+        // Replays and duplicates first, so a replay is called one even after its round closed; future rounds are not recorded.
+        if (decoded is not null && decoded.Header.Round <= LastRound && await RefuseReplayOrDuplicateAsync(message, decoded.Header).ConfigureAwait(false))
+            return true;
+
         if (pending is null || !pending.Instructions.TryGetValue(message.DeviceId, out var instruction))
         {
             await RejectUpdateAsync(message, pending?.Round, RejectionReason.NotAssigned, "no running round assigned this device").ConfigureAwait(false);
@@ -175,7 +193,7 @@ public sealed partial class TrainingCoordinator : IDisposable
         TrainingReply reply;
         try
         {
-            update = MessageBundle<LoraUpdateHeader>.Decode(message.Payload);
+            update = decoded ?? MessageBundle<LoraUpdateHeader>.Decode(message.Payload);
             if (update.Header.Round != pending.Round)
             {
                 await RejectUpdateAsync(message, pending.Round, RejectionReason.StaleRound, $"update answers round {update.Header.Round}, round {pending.Round} is running").ConfigureAwait(false);
@@ -223,7 +241,7 @@ public sealed partial class TrainingCoordinator : IDisposable
                 pending.Fail(message.DeviceId, "update could not be stored: " + storageError);
                 break;
             case UpdateAdmission.AlreadyReplied:
-                await RejectUpdateAsync(message, pending.Round, RejectionReason.StaleRound, "a second update for the same round: the first one counts").ConfigureAwait(false);
+                await RejectUpdateAsync(message, pending.Round, RejectionReason.Duplicate, $"'{message.DeviceId}' already sent an update for round {pending.Round}: the first one counts").ConfigureAwait(false);
                 break;
             case UpdateAdmission.AlreadyFailed:
                 await RejectUpdateAsync(message, pending.Round, RejectionReason.StaleRound, $"this device already failed round {pending.Round}: {earlierFailure}").ConfigureAwait(false);
@@ -231,6 +249,25 @@ public sealed partial class TrainingCoordinator : IDisposable
         }
 
         return true;
+    }
+
+    /// <summary>Refuses an update whose (round, device, nonce) arrived before, or a second one from the device in its round.</summary>
+    private async Task<bool> RefuseReplayOrDuplicateAsync(DeviceMessage message, LoraUpdateHeader header)
+    {
+        switch (_arrivals.Record(header.Round, message.DeviceId, header.Nonce, message.Payload))
+        {
+            case UpdateArrival.Replayed:
+                await RejectUpdateAsync(message, header.Round, RejectionReason.Replayed, header.Nonce is { } nonce
+                    ? $"an update with nonce '{nonce}' from '{message.DeviceId}' for round {header.Round} was already received"
+                    : $"the same update bytes from '{message.DeviceId}' for round {header.Round} were already received").ConfigureAwait(false);
+                return true;
+            case UpdateArrival.Duplicate:
+                await RejectUpdateAsync(message, header.Round, RejectionReason.Duplicate,
+                    $"'{message.DeviceId}' already sent an update for round {header.Round}: the first one counts").ConfigureAwait(false);
+                return true;
+            default:
+                return false;
+        }
     }
 
     private TrainingHyperparameters Hyperparameters() =>
@@ -259,6 +296,7 @@ public sealed partial class TrainingCoordinator : IDisposable
         }
 
         LastRound = round;
+        _arrivals.ForgetRoundsBefore(round - RoundsRememberedForReplays);
         return new PendingRound(strategyName, strategy, context, deadline, instructions.ToDictionary(i => i.DeviceId, StringComparer.Ordinal));
     }
 
