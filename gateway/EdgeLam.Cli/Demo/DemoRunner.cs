@@ -113,6 +113,7 @@ public static class DemoRunner
 
         results.Notes.Add("full_fedavg (every device sends all model weights) is not run: the wire contract has no full-weight update message yet.");
         results.Notes.Add("ESP32 timings are modelled from the board profile's MAC/s; the emulator runs the firmware core at host speed (pacing scale 0).");
+        results.Notes.Add($"Inference: every device of the emulated fleet, the broker and the gateway share this host's {Environment.ProcessorCount} cores, and agents run their stages at host speed; capacity and latency are this host's, bounded by its CPU, not the boards' modelled speeds.");
         results.Plots.Add(Path.GetFileName(DemoPlots.AccuracyPerRound(outputDirectory, results.Training, baseAccuracy)));
         results.Plots.Add(Path.GetFileName(DemoPlots.BytesPerStrategy(outputDirectory, results.Training)));
         if (results.Inference is InferenceExperimentResult served)

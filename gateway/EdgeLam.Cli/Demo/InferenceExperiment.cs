@@ -9,7 +9,7 @@ namespace EdgeLam.Cli.Demo;
 
 /// <summary>One inference strategy: its capacity, then latency, QoS, accuracy, energy and memory at the shared arrival rate.</summary>
 /// <param name="Strategy">Strategy name.</param>
-/// <param name="Layout">Placement it ran on: the whole model on every device, or each stage on a few devices.</param>
+/// <param name="Layout">Placement it ran on: "whole" (every stage on every device) or "N per stage" (each stage on N devices).</param>
 /// <param name="ThroughputPerSecond">Capacity: completed requests per second with <see cref="DemoSettings.InferenceConcurrency"/> requests kept in flight (measured).</param>
 /// <param name="ArrivalRatePerSecond">Poisson arrival rate of the load run.</param>
 /// <param name="LoadThroughputPerSecond">Completed requests per second during the load run.</param>
@@ -72,7 +72,7 @@ public sealed record InferenceExperimentResult(
 /// </summary>
 public static class InferenceExperiment
 {
-    private const string WholeLayout = "whole model on every device";
+    private const string WholeLayout = "whole";
 
     public const string MemoryMethod = "estimate per device: 3 x the model bytes of each distinct variant it served in the load run (the agents' own charge against their model budget) "
         + "+ one FP32 input and one FP32 output activation buffer of its largest stage; in-process agents share one process, so process bytes cannot be split per device";
@@ -112,7 +112,7 @@ public static class InferenceExperiment
         progress?.Invoke($"re-placing: each stage on {settings.StageReplicas} devices");
         await planner.UseStageReplicasAsync(settings.StageReplicas, cancellationToken).ConfigureAwait(false);
         await SettleAsync(planner, cancellationToken).ConfigureAwait(false);
-        var partitionedLayout = $"each stage on {settings.StageReplicas} devices";
+        var partitionedLayout = $"{settings.StageReplicas} per stage";
         var placements = planner.Placements.Select(p => $"{p.DeviceId}: {p.VariantId} {p.State}{(p.Error is null ? "" : " (" + p.Error + ")")}").ToArray();
         (string Name, InferenceStrategy Strategy)[] perStage = [("microservice", InferenceStrategy.DriftPlusPenalty), ("greedy", InferenceStrategy.Greedy), ("round_robin", InferenceStrategy.RoundRobin)];
         foreach (var (name, strategy) in perStage) await MeasureCapacityAsync(name, strategy).ConfigureAwait(false);
@@ -184,6 +184,9 @@ public static class InferenceExperiment
     private static async Task<double> SaturateAsync(InferenceOrchestrator orchestrator, InferenceStrategy strategy, (float[] Pixels, int Label)[] requests,
         QosRequirement qos, int concurrency, CancellationToken cancellationToken)
     {
+        // Warm-up, not counted: code paths and sessions on the way are compiled and touched once.
+        foreach (var request in requests.Take(concurrency))
+            await orchestrator.InferAsync(request.Pixels, qos, strategy, cancellationToken).ConfigureAwait(false);
         var served = 0;
         var clock = Stopwatch.StartNew();
         await Parallel.ForEachAsync(requests, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (request, token) =>

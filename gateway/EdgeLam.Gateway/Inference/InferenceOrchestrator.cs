@@ -31,6 +31,7 @@ public sealed class InferenceOrchestrator : IDisposable
     private readonly ConcurrentDictionary<string, DeviceLoad> _loads = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<InferenceRecord> _records = new();
     private readonly RoundRobinPolicy _roundRobin = new();
+    private readonly MonolithicPolicy _monolithic = new();
     private readonly Lock _cloudGate = new();
     private OnnxStageSession? _cloudSession;
     private byte[]? _cloudModel;
@@ -124,7 +125,7 @@ public sealed class InferenceOrchestrator : IDisposable
         InferenceStrategy.DriftPlusPenalty => DriftPlusPenalty,
         InferenceStrategy.Greedy => new GreedyPolicy(),
         InferenceStrategy.RoundRobin => _roundRobin,
-        InferenceStrategy.Monolithic => new MonolithicPolicy(),
+        InferenceStrategy.Monolithic => _monolithic,
         _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Not a fleet strategy."),
     };
 
@@ -175,7 +176,10 @@ public sealed class InferenceOrchestrator : IDisposable
                 if (reply is not null)
                 {
                     var compute = reply.Header.ComputeMilliseconds;
-                    Observe(choice, compute, reply.Header.QueueLength);
+                    // What a task occupies the device for, as the gateway sees it: compute plus decoding, encoding and
+                    // publishing the result, without the queue wait the device reported. Compute alone undercounts Q_d.
+                    var occupancy = Math.Max(compute, reply.RoundTripMilliseconds - reply.Header.QueueWaitMilliseconds);
+                    Observe(choice, occupancy, reply.Header.QueueLength);
                     placements.Add(new StagePlacement(choice.Variant.StageId, choice.Variant.VariantId, deviceId, compute, reply.Header.QueueWaitMilliseconds,
                         reply.RoundTripMilliseconds, attempt, ServicePerformance.ModelledEnergyMillijoules(compute, choice.Device.BusyWatts)));
                     chosen.Add(choice);
@@ -221,11 +225,11 @@ public sealed class InferenceOrchestrator : IDisposable
         return choice is null ? (null, false, $"policy {policy.Name} refused every feasible pair") : (choice, filtering.LatencyRelaxed, null);
     }
 
-    /// <summary>Folds a served task's reported compute time and queue into the performance table, the index and Q_d.</summary>
-    private void Observe(SchedulingCandidate choice, double computeMilliseconds, int reportedQueue)
+    /// <summary>Folds a served task's service time and reported queue into the performance table, the index and Q_d.</summary>
+    private void Observe(SchedulingCandidate choice, double serviceMilliseconds, int reportedQueue)
     {
         var deviceId = choice.Device.DeviceId;
-        _performance.RecordObservation(choice.Variant.VariantId, deviceId, computeMilliseconds);
+        _performance.RecordObservation(choice.Variant.VariantId, deviceId, serviceMilliseconds);
         var service = _performance.Latency(choice.Variant, deviceId, 1).Milliseconds;
         if (_index is { } current && current.Slots.TryGetValue((choice.Variant.VariantId, deviceId), out var slot))
             current.Index.UpdateService(slot, service, ServicePerformance.ModelledEnergyMillijoules(service, choice.Device.BusyWatts));

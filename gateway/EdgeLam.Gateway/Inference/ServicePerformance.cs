@@ -9,7 +9,7 @@ public enum LatencySource
     ProfileThroughput,
     /// <summary>Measured by the device when it loaded the variant (deployment ack).</summary>
     Calibration,
-    /// <summary>Running average of compute times the device reported for served stage tasks.</summary>
+    /// <summary>Running average of served stage tasks: the device's reported compute, or the time the task occupied it as the gateway measured it.</summary>
     Observed,
 }
 

@@ -162,6 +162,24 @@ public sealed class SchedulerTests
     }
 
     [Fact]
+    public void Monolithic_keeps_every_request_on_the_one_device_it_chose_until_that_device_goes()
+    {
+        SchedulingCandidate[] PairsOf(DeviceSnapshot device, double service) => [Pair("embed-fp32", device, service), Pair("head-fp32", device, service)];
+        var policy = new MonolithicPolicy();
+        var fleet = PairsOf(Device("a"), 1).Concat(PairsOf(Device("b"), 2)).ToArray();
+        Assert.Equal("a", policy.Choose(Decision(fleet), [fleet[0], fleet[2]])!.Device.DeviceId);
+
+        // Busy now, still the one device: a request it cannot take in time is refused rather than moved.
+        var busy = PairsOf(Device("a", backlog: 500), 1).Concat(PairsOf(Device("b"), 2)).ToArray();
+        Assert.Equal("a", policy.Choose(Decision(busy), [busy[0], busy[2]])!.Device.DeviceId);
+        Assert.Null(policy.Choose(Decision(busy), [busy[2]]));
+
+        var gone = PairsOf(Device("a", online: false), 1).Concat(PairsOf(Device("b"), 2)).ToArray();
+        Assert.Equal("b", policy.Choose(Decision(gone), [gone[2]])!.Device.DeviceId);
+        Assert.Equal("b", policy.Device);
+    }
+
+    [Fact]
     public void Chain_accuracy_estimate_subtracts_each_swapped_stage_drop()
     {
         Assert.Equal(0.85, Portfolio.ChainAccuracyEstimate([Variant("embed-fp32"), Variant("head-fp32")]), 9);
