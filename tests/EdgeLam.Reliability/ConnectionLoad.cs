@@ -19,7 +19,14 @@ public sealed record ConnectionLoadOptions
 {
     public int Connections { get; init; } = 1_000;
     public TimeSpan Hold { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>Upper bound of the request rate; the run uses at most <see cref="CapacityFraction"/> of the capacity it measures first.</summary>
     public double RequestsPerSecond { get; init; } = 10;
+
+    /// <summary>Fraction of the measured capacity the sustained rate stays under.</summary>
+    public double CapacityFraction { get; init; } = 0.5;
+
+    /// <summary>How long requests run back to back to measure capacity before the sustained run.</summary>
+    public TimeSpan CapacityProbe { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(10);
     public Action<string> Log { get; init; } = _ => { };
@@ -28,6 +35,7 @@ public sealed record ConnectionLoadOptions
 /// <summary>What the load run measured. Memory is of this one process: gateway, embedded broker, simulated connections and the two agents.</summary>
 public sealed record ConnectionLoadResult(
     int ConnectionsAttempted, int ConnectionsHeld, int DevicesOnlineAtGateway, long HeartbeatsSent,
+    double CapacityRequestsPerSecond, double TargetRequestsPerSecond,
     long RequestsSent, long RequestsServed, long RequestsFailed, double RequestsPerSecond,
     double LatencyP50Milliseconds, double LatencyP95Milliseconds, double LatencyP99Milliseconds,
     long PeakWorkingSetBytes, long PeakManagedHeapBytes, double ConnectSeconds, double HoldSeconds);
@@ -79,17 +87,32 @@ public static class ConnectionLoad
         }
 
         var connectSeconds = connectClock.Elapsed.TotalSeconds;
-        options.Log($"{clients.Count(c => c is not null)} connected in {connectSeconds:0.0} s; holding for {options.Hold.TotalSeconds:0} s at {options.RequestsPerSecond} requests/s");
+        options.Log($"{clients.Count(c => c is not null)} connected in {connectSeconds:0.0} s; holding for {options.Hold.TotalSeconds:0} s");
 
+        var orchestrator = gateway.Get<InferenceOrchestrator>();
+        var qos = new QosRequirement(0, TimeSpan.FromSeconds(5));
+        // Capacity: requests back to back (one in flight) under the held connections, after a warm-up; the sustained rate stays below it.
+        for (var i = 0; i < 5; i++)
+            await orchestrator.InferAsync(test.ScaledPixels(i, 1), qos, InferenceStrategy.DriftPlusPenalty, cancellationToken).ConfigureAwait(false);
+        var probe = Stopwatch.StartNew();
+        var probed = 0;
+        while (probe.Elapsed < options.CapacityProbe)
+        {
+            var result = await orchestrator.InferAsync(test.ScaledPixels(probed % test.Count, 1), qos, InferenceStrategy.DriftPlusPenalty, cancellationToken).ConfigureAwait(false);
+            if (result.Succeeded) probed++;
+        }
+
+        var capacity = probed / probe.Elapsed.TotalSeconds;
+        var target = Math.Min(options.RequestsPerSecond, options.CapacityFraction * capacity);
+        options.Log($"capacity {capacity:0.0} requests/s with one in flight; sustaining {target:0.00} requests/s");
         using var hold = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         hold.CancelAfter(options.Hold);
         var heartbeats = HeartbeatLoopAsync(clients, names, options.HeartbeatInterval, hold.Token);
         var latencies = new List<double>();
         long sent = 0, served = 0, failed = 0;
-        var orchestrator = gateway.Get<InferenceOrchestrator>();
         var requests = new List<Task>();
         var holdClock = Stopwatch.StartNew();
-        var period = TimeSpan.FromSeconds(1 / options.RequestsPerSecond);
+        var period = TimeSpan.FromSeconds(1 / Math.Max(0.1, target));
         while (!hold.IsCancellationRequested)
         {
             var image = test.ScaledPixels((int)(sent % test.Count), 1);
@@ -97,7 +120,7 @@ public static class ConnectionLoad
             requests.Add(Task.Run(async () =>
             {
                 var started = Stopwatch.GetTimestamp();
-                var result = await orchestrator.InferAsync(image, new QosRequirement(0, TimeSpan.FromSeconds(5)), InferenceStrategy.DriftPlusPenalty, CancellationToken.None).ConfigureAwait(false);
+                var result = await orchestrator.InferAsync(image, qos, InferenceStrategy.DriftPlusPenalty, CancellationToken.None).ConfigureAwait(false);
                 var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 lock (latencies)
                 {
@@ -121,7 +144,7 @@ public static class ConnectionLoad
             c!.Dispose();
         })).ConfigureAwait(false);
         latencies.Sort();
-        return new ConnectionLoadResult(names.Length, held, online, heartbeatsSent, sent, served, failed, served / holdSeconds,
+        return new ConnectionLoadResult(names.Length, held, online, heartbeatsSent, capacity, target, sent, served, failed, served / holdSeconds,
             Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99), peakWorkingSet, peakHeap, connectSeconds, holdSeconds);
     }
 

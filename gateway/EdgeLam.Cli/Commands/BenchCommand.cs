@@ -24,7 +24,7 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
         var connections = new Option<int>("--connections") { Description = "Simulated device connections", DefaultValueFactory = _ => 1_000 };
         var seconds = new Option<int>("--hold-seconds") { Description = "How long the connections are held under inference load", DefaultValueFactory = _ => 20 };
-        var rate = new Option<double>("--requests-per-second") { Description = "Inference request rate during the hold", DefaultValueFactory = _ => 10 };
+        var rate = new Option<double>("--requests-per-second") { Description = "Upper bound of the inference request rate; the run sustains at most half the capacity it measures first", DefaultValueFactory = _ => 10 };
         var linkDrop = new Option<int>("--link-drop-seconds") { Description = "How long a device's link is down in the link-drop scenario", DefaultValueFactory = _ => 30 };
         var command = new Command("reliability", "Connections held, requests served with latency percentiles, fault scenarios survived and the update ledger (lost must be 0), peak memory")
         {
