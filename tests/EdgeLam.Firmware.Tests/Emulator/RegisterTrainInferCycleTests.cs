@@ -95,6 +95,50 @@ public sealed class RegisterTrainInferCycleTests
     }
 
     [Fact]
+    public async Task A_round_continues_from_the_adapter_the_gateway_sent_for_it()
+    {
+        var model = TestModel.Model;
+        var config = model.Weights.Config;
+        int layer = config.Layers - 1, rank = 4;
+        await using var broker = await TestBroker.StartEmbeddedAsync();
+        using var gateway = await GatewayProbe.AttachAsync(await broker.ConnectGatewayAsync());
+        var launch = new EmulatorLaunch
+        {
+            BoardPath = BoardPath("esp32-wrover"), DeviceId = "esp-3", BrokerPort = broker.Port, Password = TestBroker.DevicePassword,
+            MaximumShardImages = 32, PacingTimeScale = 0, HeartbeatIntervalMilliseconds = 200,
+        };
+        string Topic(DeviceTopic leaf) => Topics.Device("esp-3", leaf);
+        await using var fleet = await EmulatorRunner.StartAsync([launch], model, null, CancellationToken.None);
+        await gateway.NextAsync(Topic(DeviceTopic.Hello), Wait);
+
+        var random = new Random(5);
+        var startA = Enumerable.Range(0, rank * config.MlpDim).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var startB = Enumerable.Range(0, config.ModelDim * rank).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var adapter = MessageBundle<AdapterHeader>.Create(
+            new AdapterHeader { Round = 2, Rank = rank, Layers = [layer], Precision = Precision.Int8, BaseModelId = model.BaseModelId },
+            [
+                new(LoraFrameName.Of(layer, "fc2", isA: true), TensorFrame.QuantizePerChannel(startA, [rank, config.MlpDim], 0)),
+                new(LoraFrameName.Of(layer, "fc2", isA: false), TensorFrame.QuantizePerChannel(startB, [config.ModelDim, rank], 0)),
+            ]);
+        await gateway.PublishAsync(Topic(DeviceTopic.Adapter), adapter.Encode());
+        // A learning rate of 1e-12 leaves the factors where the round started, so the upload shows the start.
+        var assignment = new TrainingAssignment
+        {
+            Round = 3, Rank = rank, Layers = [layer], Precision = Precision.Int8, LocalSteps = 1, BatchSize = 8,
+            LearningRate = 1e-12, DeadlineUnixMilliseconds = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeMilliseconds(),
+            PartitionSeed = 7, PartitionIndex = 0, PartitionCount = 4, DirichletAlpha = 0.5,
+        };
+        await gateway.PublishAsync(Topic(DeviceTopic.Assign), WireMessages.Encode(assignment));
+        var update = MessageBundle<LoraUpdateHeader>.Decode(await gateway.NextAsync(Topic(DeviceTopic.Update), Wait));
+
+        var uploadedA = update.Bundle.GetRequired(LoraFrameName.Of(layer, "fc2", isA: true)).Dequantize();
+        var uploadedB = update.Bundle.GetRequired(LoraFrameName.Of(layer, "fc2", isA: false)).Dequantize();
+        // Two int8 round trips (per-channel down, per-tensor up) cost at most a few steps of 0.5/127.
+        Assert.All(startA.Zip(uploadedA), pair => Assert.InRange(pair.Second - pair.First, -0.02f, 0.02f));
+        Assert.All(startB.Zip(uploadedB), pair => Assert.InRange(pair.Second - pair.First, -0.02f, 0.02f));
+    }
+
+    [Fact]
     public async Task A_deployment_that_breaks_the_board_budget_is_refused_with_the_numbers()
     {
         var model = TestModel.Model;

@@ -170,6 +170,23 @@ public class StrategyTests
         }
     }
 
+    [Fact]
+    public void Fedft_h_keeps_what_a_low_rank_device_cannot_hold_when_no_device_changes_its_start()
+    {
+        var strategy = new FedFtHStrategy();
+        var first = strategy.AggregateTrain(Context(), [RandomReply("jetson-1", 600, 16, null, seed: 21), RandomReply("pi-1", 400, 8, null, seed: 22)], []);
+        var context = Context(first.Global, round: 2);
+        var unchanged = strategy.ConfigureTrain(context, [Jetson(), RaspberryPi()])
+            .Select(i => new TrainingReply(i.DeviceId, i.DeviceId == "pi-1" ? 400 : 600, i.StartFrom, 0))
+            .ToArray();
+
+        var second = strategy.AggregateTrain(context, unchanged, []);
+
+        // The plain mean of the returned products would be 0.6·G + 0.4·(best rank-8 part of G).
+        var global = Dense(first.Global.Parameters.Adapters[Query0]);
+        Assert.True(RelativeDifference(global, Dense(second.Global.Parameters.Adapters[Query0])) < 1e-5);
+    }
+
     [Theory]
     [MemberData(nameof(LoraStrategies))]
     public void A_failed_device_contributes_nothing(string name)

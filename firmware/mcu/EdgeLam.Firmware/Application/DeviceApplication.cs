@@ -41,6 +41,8 @@ public sealed class DeviceApplication : IMqttMessageHandler
     private long nextReconnectMilliseconds;
     private double announcedMacsPerSecond;
     private bool throughputMeasured;
+    private TensorBundle? startAdapter;
+    private int startAdapterRound = -1;
 
     /// <summary>Wires the application to its session and seams.</summary>
     public DeviceApplication(DeviceProfile profile, MqttClient client, IClock clock, IStatusLed led, IComputePacer pacer, ITrainingHost training, MemoryBudget budget)
@@ -228,6 +230,9 @@ public sealed class DeviceApplication : IMqttMessageHandler
                 case DeviceTopic.Assign:
                     Train(TrainingAssignment.Parse(payload));
                     break;
+                case DeviceTopic.Adapter:
+                    KeepStartAdapter(payload);
+                    break;
                 case DeviceTopic.Deploy:
                     Deploy(payload);
                     break;
@@ -267,6 +272,12 @@ public sealed class DeviceApplication : IMqttMessageHandler
         long started = clock.MonotonicMilliseconds;
         var trainer = new LoraProjectionTrainer(layer, "fc2", training.ProjectionIn, training.Head.ModelDim, training.Tokens, assignment.Rank, FleetLoraAlpha, training.Head, (int)assignment.PartitionSeed + assignment.PartitionIndex);
         memory.CheckTrainingFits("rank-" + assignment.Rank.ToString() + " LoRA of layers." + layer.ToString() + ".fc2", trainer.TrainingStateBytes);
+        if (startAdapter != null && startAdapterRound == assignment.Round - 1)
+        {
+            // The round continues from the global adapter the gateway sent for it, not from a fresh start.
+            LoadStartFactors(trainer, startAdapter);
+        }
+
         ITrainingShard shard = training.ShardFor(assignment);
         int batchSize = assignment.BatchSize < shard.Count ? assignment.BatchSize : shard.Count;
         var batch = new int[batchSize];
@@ -332,6 +343,33 @@ public sealed class DeviceApplication : IMqttMessageHandler
         }
 
         return new string(hex);
+    }
+
+    private void KeepStartAdapter(byte[] payload)
+    {
+        TensorBundle bundle = TensorBundleCodec.Decode(payload);
+        startAdapterRound = bundle.Header.GetInt32("round", 0, 1000000);
+        startAdapter = bundle;
+    }
+
+    private static void LoadStartFactors(LoraProjectionTrainer trainer, TensorBundle adapter)
+    {
+        string prefix = "layers." + trainer.Layer.ToString() + "." + trainer.Projection + ".";
+        TensorFrame? a = adapter.Find(prefix + "a");
+        TensorFrame? b = adapter.Find(prefix + "b");
+        if (a == null || b == null)
+        {
+            return;
+        }
+
+        if (a.ElementCount != trainer.A.Length || b.ElementCount != trainer.B.Length)
+        {
+            throw new System.ArgumentException("start adapter " + prefix + "a/b holds " + a.ElementCount.ToString() + "/" + b.ElementCount.ToString()
+                + " values, rank " + trainer.Rank.ToString() + " needs " + trainer.A.Length.ToString() + "/" + trainer.B.Length.ToString());
+        }
+
+        LoraFactorQuantizer.Dequantize(a, trainer.A);
+        LoraFactorQuantizer.Dequantize(b, trainer.B);
     }
 
     private void Deploy(byte[] payload)

@@ -1,11 +1,13 @@
 using EdgeLam.Gateway.Training.Aggregation;
+using EdgeLam.Gateway.Training.LinearAlgebra;
 
 namespace EdgeLam.Gateway.Training.Strategies;
 
 /// <summary>
 /// FedFT-H heterogeneity-aware aggregation (Algorithm 1): every device trains at its own rank; the
 /// server averages the updates as products, ΔW = Σ w_k·s_k·B_k·A_k / Σ w_k, which is exact for any mix
-/// of ranks, keeps ΔW as an exact scaled product, and sends each device the best rank-r_k approximation.
+/// of ranks, keeps ΔW as an exact scaled product, and sends each device the best rank-r_k approximation;
+/// what a device's rank could not carry of the previous global is kept at the gateway, not dropped.
 /// </summary>
 public sealed class FedFtHStrategy : LoraFederatedStrategy
 {
@@ -18,8 +20,33 @@ public sealed class FedFtHStrategy : LoraFederatedStrategy
     protected override LoraFactors AggregateProjection(RoundContext context, AdaptedProjection projection, IReadOnlyList<WeightedFactors> contributions)
     {
         var totalWeight = contributions.Sum(c => c.Weight);
-        var terms = contributions.Select(c => LowRankTerm.FromFactors(c.Factors, c.Weight / totalWeight)).ToArray();
+        var terms = contributions.Select(c => LowRankTerm.FromFactors(c.Factors, c.Weight / totalWeight)).ToList();
+        if (context.Global.Parameters.Adapters.TryGetValue(projection.Name, out var previous))
+            terms.Add(UnrepresentedResidual(previous, contributions, totalWeight));
         return RankRefactorization.ToExactProduct(ProductAggregation.StackedDecomposition(terms));
+    }
+
+    /// <summary>
+    /// A device of rank r started from the best rank-r part of the previous global, so the mean of the products
+    /// lacks, for every singular direction j, the weight share of the devices whose rank does not reach j.
+    /// That share of σ_j·u_j·v_jᵀ is added back: the new global is the previous one plus the mean of the
+    /// devices' changes, and what a low-rank device cannot represent stays at the gateway instead of decaying.
+    /// </summary>
+    internal static LowRankTerm UnrepresentedResidual(LoraFactors previous, IReadOnlyList<WeightedFactors> contributions, double totalWeight)
+    {
+        var svd = RankRefactorization.Decompose(previous);
+        var directions = RankRefactorization.NumericalRank(svd);
+        var b = new Matrix(previous.OutFeatures, directions);
+        var a = new Matrix(directions, previous.InFeatures);
+        for (var j = 0; j < directions; j++)
+        {
+            var unrepresented = contributions.Where(c => c.Factors.Rank <= j).Sum(c => c.Weight) / totalWeight;
+            for (var o = 0; o < previous.OutFeatures; o++)
+                b[o, j] = svd.LeftVectors[o, j] * svd.SingularValues[j] * unrepresented;
+            for (var i = 0; i < previous.InFeatures; i++)
+                a[j, i] = svd.RightVectors[i, j];
+        }
+        return new LowRankTerm(b, a, 1.0);
     }
 
     protected override Func<int, Random, LoraFactors> DownlinkProjector(RoundContext context, LoraFactors global)
