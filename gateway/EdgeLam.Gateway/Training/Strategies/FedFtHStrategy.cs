@@ -15,6 +15,9 @@ public sealed class FedFtHStrategy : LoraFederatedStrategy
 
     public override string Name => StrategyName;
 
+    /// <summary>False: the part of the previous global that low-rank devices could not hold is carried into the new one.</summary>
+    public override bool AggregatesEachTensorFromItsRoundOnly => false;
+
     protected override int RankFor(FleetMember member, IReadOnlyList<FleetMember> eligible) => member.MaxRank;
 
     protected override LoraFactors AggregateProjection(RoundContext context, AdaptedProjection projection, IReadOnlyList<WeightedFactors> contributions)

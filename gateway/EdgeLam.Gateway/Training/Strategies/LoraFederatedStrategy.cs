@@ -113,7 +113,7 @@ public abstract class LoraFederatedStrategy : IFederatedStrategy
     }
 
     /// <summary>Each projection's aggregate uses only the round's contributions to it (<see cref="AggregateProjection"/>).</summary>
-    public bool AggregatesEachTensorFromItsRoundOnly => true;
+    public virtual bool AggregatesEachTensorFromItsRoundOnly => true;
 
     private (List<TrainingReply> Accepted, List<RejectedReply> Rejected) Screen(RoundContext context, IReadOnlyList<TrainingReply> replies)
     {
