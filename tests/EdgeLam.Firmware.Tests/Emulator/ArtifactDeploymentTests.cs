@@ -5,6 +5,7 @@ using EdgeLam.Contracts.Wire;
 using EdgeLam.Firmware.Emulator;
 using EdgeLam.Firmware.Emulator.Stages;
 using EdgeLam.Firmware.Tests.Mqtt;
+using EdgeLam.Model.Quantization;
 using EdgeLam.Tests.Shared;
 
 namespace EdgeLam.Firmware.Tests.Emulator;
