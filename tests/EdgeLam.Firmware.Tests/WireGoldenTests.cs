@@ -33,6 +33,19 @@ public sealed class WireGoldenTests
     }
 
     [Fact]
+    public void Firmware_reads_the_mode_and_lora_alpha_of_golden_assignments()
+    {
+        var lora = EdgeLam.Firmware.Application.TrainingAssignment.Parse(GoldenVectors.Read("messages/assign-lora-alpha.json"));
+        Assert.Equal((false, 8, 16f), (lora.TrainsFullModel, lora.Rank, lora.LoraAlpha));
+        var full = EdgeLam.Firmware.Application.TrainingAssignment.Parse(GoldenVectors.Read("messages/assign-full.json"));
+        Assert.Equal((true, 0, "fp32"), (full.TrainsFullModel, full.Rank, full.Precision));
+        var unnamed = EdgeLam.Firmware.Application.TrainingAssignment.Parse(GoldenVectors.Read("messages/assign.json"));
+        Assert.Equal((false, EdgeLam.Firmware.Application.TrainingAssignment.DefaultLoraAlpha), (unnamed.TrainsFullModel, unnamed.LoraAlpha));
+        var withAlpha = Assert.Throws<WireFormatException>(() => EdgeLam.Firmware.Application.TrainingAssignment.Parse(GoldenVectors.Read("messages/malformed/assign-full-with-alpha.json")));
+        Assert.Equal((WireErrorCode.Inconsistent, "loraAlpha"), (withAlpha.Code, withAlpha.Field));
+    }
+
+    [Fact]
     public void Portable_codec_reads_the_golden_int8_update_as_integer_kernel_input()
     {
         TensorBundle update = TensorBundleCodec.Decode(GoldenVectors.Read("bundles/lora-update-int8.bin"));

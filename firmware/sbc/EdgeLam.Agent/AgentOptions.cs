@@ -73,7 +73,7 @@ public sealed class AgentOptions
     [Required]
     public string CheckpointDirectory { get; set; } = ".edgelam/checkpoints";
 
-    /// <summary>LoRA alpha; the device's scale is alpha / rank (Hu et al. 2021), the same value as the gateway's.</summary>
+    /// <summary>LoRA alpha for assignments that name none; the device's scale is alpha / rank (Hu et al. 2021).</summary>
     [Range(0.001, 10_000)]
     public float LoraAlpha { get; set; } = 16f;
 

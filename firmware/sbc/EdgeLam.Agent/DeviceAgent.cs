@@ -38,6 +38,7 @@ public sealed partial class DeviceAgent : IAsyncDisposable
     private readonly ConcurrentDictionary<int, MqttApplicationMessage?> _rounds = new();
     private readonly SemaphoreSlim _deployGate = new(1, 1);
     private TensorBundle? _globalAdapter;
+    private TensorBundle? _globalWeights;
     private int _queuedInference;
     private int _pendingTraining;
     private volatile bool _training;
@@ -173,7 +174,10 @@ public sealed partial class DeviceAgent : IAsyncDisposable
                     break;
                 case DeviceTopic.Adapter:
                     var adapter = MessageBundle<AdapterHeader>.Decode(message.Payload);
-                    Volatile.Write(ref _globalAdapter, adapter.Bundle);
+                    if (adapter.Header.ModeOrDefault() == TrainingScope.Full)
+                        Volatile.Write(ref _globalWeights, adapter.Bundle);
+                    else
+                        Volatile.Write(ref _globalAdapter, adapter.Bundle);
                     LogAdapterReceived(_logger, adapter.Header.Round, adapter.Header.Rank, adapter.Header.BaseModelId);
                     break;
                 case DeviceTopic.Deploy:
@@ -237,7 +241,9 @@ public sealed partial class DeviceAgent : IAsyncDisposable
 
     private async Task TrainAsync(TrainingAssignment assignment, CancellationToken cancellationToken)
     {
-        if (LoraTrainingJob.Refusal(assignment, _board, _config) is { } refusal)
+        bool full = assignment.ModeOrDefault() == TrainingScope.Full;
+        string? refusal = full ? FullTrainingJob.Refusal(assignment, _board, _config) : LoraTrainingJob.Refusal(assignment, _board, _config);
+        if (refusal is not null)
         {
             Refuse(assignment.Round, refusal);
             return;
@@ -256,7 +262,11 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         BaseModel baseModel = await Task.Run(() => _baseModel.Get(cancellationToken), cancellationToken).ConfigureAwait(false);
         var shard = _data.Shard(assignment.PartitionSeed, assignment.DirichletAlpha, assignment.PartitionIndex, assignment.PartitionCount);
         TensorBundle? global = Volatile.Read(ref _globalAdapter);
-        if (global is not null)
+        if (full)
+        {
+            global = Volatile.Read(ref _globalWeights);
+        }
+        else if (global is not null)
         {
             var header = WireMessages.Decode<AdapterHeader>(global.HeaderJson);
             if (header.Rank != assignment.Rank || header.BaseModelId != baseModel.Id)
@@ -271,7 +281,11 @@ public sealed partial class DeviceAgent : IAsyncDisposable
         LoraRoundResult result;
         using (_load.Busy())
         {
-            result = await LoraTrainingJob.RunAsync(assignment, baseModel, shard, global, _options.LoraAlpha, paced, seed, cancellationToken).ConfigureAwait(false);
+            // The assignment's alpha keeps the device's scale alpha/r equal to the one the gateway de-quantizes with.
+            float loraAlpha = assignment.LoraAlpha is { } alpha ? (float)alpha : _options.LoraAlpha;
+            result = full
+                ? await FullTrainingJob.RunAsync(assignment, baseModel, shard, global, paced, seed, cancellationToken).ConfigureAwait(false)
+                : await LoraTrainingJob.RunAsync(assignment, baseModel, shard, global, loraAlpha, paced, seed, cancellationToken).ConfigureAwait(false);
         }
 
         MqttApplicationMessage upload = _connection.Uplink(DeviceTopic.Update, result.Update.Encode());

@@ -29,6 +29,7 @@ public static class TrainingExperiment
         ("fedlora_uniform", () => new UniformLoraStrategy()),
         ("fedlora_zeropad", () => new ZeroPaddedLoraStrategy()),
         ("fedft_h", () => new FedFtHStrategy()),
+        ("full_fedavg", () => new FullFedAvgStrategy()),
     ];
 
     public static async Task<IReadOnlyList<StrategyRun>> RunAsync(DemoFleet fleet, TinyVitWeights baseWeights, Dataset testSlice, DemoSettings settings,
@@ -57,10 +58,15 @@ public static class TrainingExperiment
         return runs;
     }
 
-    /// <summary>Accuracy of the base with the global adapters merged in (the base itself when there are none).</summary>
+    /// <summary>
+    /// Accuracy of the global model: the base with the global adapters merged in, or the global full weights
+    /// (full-model FedAvg) in place of the base's; the base itself when there are neither.
+    /// </summary>
     public static double Evaluate(TinyVitWeights baseWeights, GlobalModelState global, Dataset testSlice)
     {
         var weights = baseWeights.Clone();
+        foreach (var (name, _, values) in weights.Tensors())
+            if (global.Parameters.FullWeights.TryGetValue(name, out var trained) && trained.Length == values.Length) trained.CopyTo(values, 0);
         if (global.Parameters.Adapters.Count > 0) AdapterMerging.MergeInto(weights, global.Parameters.Adapters);
         return new TinyVitModel(weights).Evaluate(testSlice);
     }

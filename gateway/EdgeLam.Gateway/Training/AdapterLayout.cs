@@ -39,8 +39,9 @@ public sealed class AdapterLayout
 {
     private readonly Dictionary<string, AdaptedProjection> byName;
 
-    public AdapterLayout(IEnumerable<AdaptedProjection> projections)
+    public AdapterLayout(IEnumerable<AdaptedProjection> projections, IReadOnlyDictionary<string, int[]>? weightShapes = null)
     {
+        WeightShapes = weightShapes ?? new Dictionary<string, int[]>(StringComparer.Ordinal);
         Projections = projections.OrderBy(p => p.Layer).ThenBy(p => ProjectionNames.Kinds.ToList().IndexOf(p.Kind)).ToArray();
         byName = new Dictionary<string, AdaptedProjection>(StringComparer.Ordinal);
         foreach (var projection in Projections)
@@ -56,6 +57,15 @@ public sealed class AdapterLayout
     public IReadOnlyList<AdaptedProjection> Projections { get; }
 
     public IReadOnlyList<int> Layers { get; }
+
+    /// <summary>
+    /// Every trainable tensor of the full model by its model name ("blocks.0.q.weight"), with its shape: what a
+    /// full-model FedAvg update must carry. Empty when the layout was built from projections alone.
+    /// </summary>
+    public IReadOnlyDictionary<string, int[]> WeightShapes { get; }
+
+    /// <summary>Number of trainable values of the full model (0 when <see cref="WeightShapes"/> is empty).</summary>
+    public long FullParameterCount => WeightShapes.Values.Sum(shape => shape.Aggregate(1L, (product, dim) => product * dim));
 
     public bool TryGet(string name, out AdaptedProjection projection) => byName.TryGetValue(name, out projection!);
 
@@ -75,6 +85,7 @@ public sealed class AdapterLayout
             projections.Add(new AdaptedProjection(layer, "fc1", config.ModelDim, config.MlpDim));
             projections.Add(new AdaptedProjection(layer, "fc2", config.MlpDim, config.ModelDim));
         }
-        return new AdapterLayout(projections);
+        var shapes = new TinyVitWeights(config).Tensors().ToDictionary(t => t.Name, t => t.Shape, StringComparer.Ordinal);
+        return new AdapterLayout(projections, shapes);
     }
 }

@@ -15,4 +15,8 @@ public sealed record FleetMember(
     int MaxRank,
     IReadOnlyList<Precision> Precisions,
     IReadOnlyList<int>? AdaptableLayers,
-    int ExampleCount);
+    int ExampleCount)
+{
+    /// <summary>Model memory the device declared in its hello (0 when unknown); full-model training needs it.</summary>
+    public long MemoryBytes { get; init; }
+}

@@ -56,12 +56,42 @@ public sealed record MessageBundle<THeader>(THeader Header, TensorBundle Bundle)
                 }
 
                 break;
+            case LoraUpdateHeader update when update.ModeOrDefault() == TrainingScope.Full:
+                CheckFullWeightFrames(update.Precision);
+                break;
             case LoraUpdateHeader update:
                 CheckLoraFrames(update.Layers, update.Rank);
+                break;
+            case AdapterHeader adapter when adapter.ModeOrDefault() == TrainingScope.Full:
+                CheckFullWeightFrames(adapter.Precision);
                 break;
             case AdapterHeader adapter:
                 CheckLoraFrames(adapter.Layers, adapter.Rank);
                 break;
+        }
+    }
+
+    private void CheckFullWeightFrames(Precision precision)
+    {
+        if (Bundle.Count == 0)
+        {
+            throw new WireFormatException(WireErrorCode.MissingField, "frames", "a full-model bundle carries at least one weight tensor");
+        }
+
+        TensorDataType expected = precision == Precision.Fp16 ? TensorDataType.Float16 : TensorDataType.Float32;
+        for (int i = 0; i < Bundle.Count; i++)
+        {
+            string name = Bundle.GetName(i);
+            if (!FullWeightFrameName.TryParse(name, out _))
+            {
+                throw new WireFormatException(WireErrorCode.BadName, name, "full-model frames are named weights.{tensor}");
+            }
+
+            if (Bundle.GetFrame(i).DataType != expected)
+            {
+                throw new WireFormatException(WireErrorCode.Inconsistent, name,
+                    $"frame is {TensorFrame.DataTypeName(Bundle.GetFrame(i).DataType)}, the header's precision {WireMessages.EnumName(precision)} needs {TensorFrame.DataTypeName(expected)}");
+            }
         }
     }
 
@@ -119,6 +149,29 @@ public static class LoraFrameName
 
         projection = parts[2];
         isA = parts[3] == "a";
+        return true;
+    }
+}
+
+/// <summary>Names of full-model weight frames: "weights.{tensor}", the tensor named as the model names it (e.g. "blocks.0.q.weight").</summary>
+public static class FullWeightFrameName
+{
+    /// <summary>Prefix of every full-model weight frame.</summary>
+    public const string Prefix = "weights.";
+
+    /// <summary>The frame name of a model tensor.</summary>
+    public static string Of(string tensor) => Prefix + tensor;
+
+    /// <summary>The tensor name of a frame; false when the name does not follow the pattern.</summary>
+    public static bool TryParse(string name, out string tensor)
+    {
+        tensor = string.Empty;
+        if (name is null || !name.StartsWith(Prefix, StringComparison.Ordinal) || name.Length == Prefix.Length)
+        {
+            return false;
+        }
+
+        tensor = name[Prefix.Length..];
         return true;
     }
 }

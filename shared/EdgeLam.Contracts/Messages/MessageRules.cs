@@ -138,4 +138,31 @@ public static class MessageRules
             throw new WireFormatException(WireErrorCode.UnknownValue, field, $"{value} is not a defined value");
         }
     }
+
+    /// <summary>
+    /// Rank and precision of a training exchange: LoRA has rank 1..64 and fp32, fp16 or int8 tensors;
+    /// full mode has rank 0 and fp32 or fp16 weights.
+    /// </summary>
+    public static void TrainingExchange(TrainingScope? mode, int rank, Precision precision, string rankField, string precisionField)
+    {
+        TrainingScope effective = mode ?? TrainingScope.Lora;
+        Defined(effective, "mode");
+        Defined(precision, precisionField);
+        if (effective == TrainingScope.Full)
+        {
+            Range(rank, 0, 0, rankField);
+            if (precision is not (Precision.Fp32 or Precision.Fp16))
+            {
+                throw new WireFormatException(WireErrorCode.UnknownValue, precisionField, "full-model weights travel as fp32 or fp16");
+            }
+
+            return;
+        }
+
+        Range(rank, 1, MaxRank, rankField);
+        if (precision == Precision.PrunedInt8)
+        {
+            throw new WireFormatException(WireErrorCode.UnknownValue, precisionField, "LoRA updates travel as fp32, fp16 or int8");
+        }
+    }
 }

@@ -8,8 +8,14 @@ public sealed record TrainingAssignment : IWireMessage
     /// <summary>Round number, 1..1 000 000.</summary>
     public required int Round { get; init; }
 
-    /// <summary>LoRA rank to train, 1..64 (at most the device's maxLoraRank).</summary>
+    /// <summary>What to train: LoRA adapters (absent means lora) or every trainable weight (full).</summary>
+    public TrainingScope? Mode { get; init; }
+
+    /// <summary>LoRA rank to train, 1..64 (at most the device's maxLoraRank); 0 in full mode.</summary>
     public required int Rank { get; init; }
+
+    /// <summary>LoRA alpha, in (0, 1024]: the device scales its adapter by alpha / rank (Hu et al. 2021); absent in full mode.</summary>
+    public double? LoraAlpha { get; init; }
 
     /// <summary>Encoder layers to adapt, distinct and ascending.</summary>
     public required IReadOnlyList<int> Layers { get; init; }
@@ -41,16 +47,23 @@ public sealed record TrainingAssignment : IWireMessage
     /// <summary>Dirichlet concentration of the split, in (0, 1000]; small is more non-IID.</summary>
     public required double DirichletAlpha { get; init; }
 
+    /// <summary>The mode, lora when the message names none.</summary>
+    public TrainingScope ModeOrDefault() => Mode ?? TrainingScope.Lora;
+
     /// <inheritdoc/>
     public void Validate()
     {
         MessageRules.Range(Round, 1, MessageRules.MaxRound, "round");
-        MessageRules.Range(Rank, 1, MessageRules.MaxRank, "rank");
+        MessageRules.TrainingExchange(Mode, Rank, Precision, "rank", "precision");
         MessageRules.Layers(Layers, "layers");
-        MessageRules.Defined(Precision, "precision");
-        if (Precision == Precision.PrunedInt8)
+        if (LoraAlpha is { } alpha)
         {
-            throw new Wire.WireFormatException(Wire.WireErrorCode.UnknownValue, "precision", "LoRA updates travel as fp32, fp16 or int8");
+            if (ModeOrDefault() == TrainingScope.Full)
+            {
+                throw new Wire.WireFormatException(Wire.WireErrorCode.Inconsistent, "loraAlpha", "a full-model assignment has no LoRA alpha");
+            }
+
+            MessageRules.Positive(alpha, 0, 1024, "loraAlpha");
         }
 
         MessageRules.Range(LocalSteps, 1, 100_000, "localSteps");
@@ -72,13 +85,16 @@ public sealed record LoraUpdateHeader : IWireMessage
     /// <summary>Round of the assignment this answers.</summary>
     public required int Round { get; init; }
 
-    /// <summary>LoRA rank of the frames.</summary>
+    /// <summary>LoRA factors (absent means lora) or every trainable weight (full, frames "weights.{tensor}").</summary>
+    public TrainingScope? Mode { get; init; }
+
+    /// <summary>LoRA rank of the frames; 0 in full mode.</summary>
     public required int Rank { get; init; }
 
     /// <summary>Layers the frames cover, distinct and ascending.</summary>
     public required IReadOnlyList<int> Layers { get; init; }
 
-    /// <summary>Precision of the frames (fp32 frames, fp16 frames, or int8 per-channel frames).</summary>
+    /// <summary>Precision of the frames (fp32 frames, fp16 frames, or int8 per-channel frames; full mode: fp32 or fp16).</summary>
     public required Precision Precision { get; init; }
 
     /// <summary>Local training examples seen, the aggregation weight; 1..10 000 000.</summary>
@@ -102,6 +118,9 @@ public sealed record LoraUpdateHeader : IWireMessage
     /// <summary>Shortest nonce accepted: 16 characters, 64 bits as hex.</summary>
     public const int MinimumNonceLength = 16;
 
+    /// <summary>The mode, lora when the header names none.</summary>
+    public TrainingScope ModeOrDefault() => Mode ?? TrainingScope.Lora;
+
     /// <inheritdoc/>
     public void Validate()
     {
@@ -115,9 +134,8 @@ public sealed record LoraUpdateHeader : IWireMessage
         }
 
         MessageRules.Range(Round, 1, MessageRules.MaxRound, "round");
-        MessageRules.Range(Rank, 1, MessageRules.MaxRank, "rank");
+        MessageRules.TrainingExchange(Mode, Rank, Precision, "rank", "precision");
         MessageRules.Layers(Layers, "layers");
-        MessageRules.Defined(Precision, "precision");
         MessageRules.Range(SampleCount, 1, 10_000_000, "sampleCount");
         MessageRules.Range(LocalSteps, 1, 100_000, "localSteps");
         MessageRules.Range(TrainingLoss, 0, 1e6, "trainingLoss");
@@ -134,7 +152,10 @@ public sealed record AdapterHeader : IWireMessage
     /// <summary>Round whose aggregation produced the adapter; 0 for the initial adapter.</summary>
     public required int Round { get; init; }
 
-    /// <summary>LoRA rank of the frames (the device's assigned rank).</summary>
+    /// <summary>LoRA factors (absent means lora) or the global model's weights (full, frames "weights.{tensor}").</summary>
+    public TrainingScope? Mode { get; init; }
+
+    /// <summary>LoRA rank of the frames (the device's assigned rank); 0 in full mode.</summary>
     public required int Rank { get; init; }
 
     /// <summary>Layers the frames cover.</summary>
@@ -146,13 +167,15 @@ public sealed record AdapterHeader : IWireMessage
     /// <summary>Id of the frozen base model the factors adapt.</summary>
     public required string BaseModelId { get; init; }
 
+    /// <summary>The mode, lora when the header names none.</summary>
+    public TrainingScope ModeOrDefault() => Mode ?? TrainingScope.Lora;
+
     /// <inheritdoc/>
     public void Validate()
     {
         MessageRules.Range(Round, 0, MessageRules.MaxRound, "round");
-        MessageRules.Range(Rank, 1, MessageRules.MaxRank, "rank");
+        MessageRules.TrainingExchange(Mode, Rank, Precision, "rank", "precision");
         MessageRules.Layers(Layers, "layers");
-        MessageRules.Defined(Precision, "precision");
         MessageRules.Identifier(BaseModelId, "baseModelId");
     }
 }

@@ -31,6 +31,16 @@ public enum Precision
     [JsonStringEnumMemberName("pruned-int8")] PrunedInt8,
 }
 
+/// <summary>What a training round exchanges: LoRA factors of a frozen base, or every trainable weight.</summary>
+public enum TrainingScope
+{
+    /// <summary>LoRA adapters at the assigned rank (the default when a message names no mode).</summary>
+    [JsonStringEnumMemberName("lora")] Lora,
+
+    /// <summary>All trainable weights of the model (full-model FedAvg, the communication-heavy reference).</summary>
+    [JsonStringEnumMemberName("full")] Full,
+}
+
 /// <summary>Presence state in a retained status message.</summary>
 public enum PresenceState
 {
@@ -106,6 +116,9 @@ public enum RejectionReason
 
     /// <summary>A second, different update from the same device in the same round; the first one counts.</summary>
     [JsonStringEnumMemberName("duplicate")] Duplicate,
+
+    /// <summary>A well-formed update that fails validation before aggregation (shape against the model, scale, norm bound).</summary>
+    [JsonStringEnumMemberName("invalid-update")] InvalidUpdate,
 }
 
 /// <summary>Kind of a gateway event.</summary>

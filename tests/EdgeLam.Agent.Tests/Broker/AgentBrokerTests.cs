@@ -131,6 +131,50 @@ public sealed class AgentBrokerTests
     }
 
     [Fact]
+    public async Task Agent_trains_every_weight_for_a_full_assignment_and_starts_from_the_global_weights_it_received()
+    {
+        await using var bed = await AgentTestBed.StartAsync("pi-1");
+        var gateway = await bed.ConnectGatewayAsync();
+        await bed.StartAgentAsync("pi-1", "raspberry-pi-4");
+        await gateway.WaitAsync(GatewayProbe.Device("pi-1", DeviceTopic.Hello));
+        var full = Assignment(1, Precision.Fp16, steps: 5) with { Mode = TrainingScope.Full, Rank = 0, LearningRate = 0.001 };
+
+        await gateway.PublishAsync(GatewayProbe.Device("pi-1", DeviceTopic.Assign), WireMessages.Encode(full));
+        var update = MessageBundle<LoraUpdateHeader>.Decode((await gateway.WaitAsync(GatewayProbe.Device("pi-1", DeviceTopic.Update))).Payload.ToArray());
+
+        var baseModel = TinyBase();
+        var tensors = baseModel.Weights.Tensors().ToArray();
+        Assert.Equal((TrainingScope.Full, 0, Precision.Fp16), (update.Header.Mode, update.Header.Rank, update.Header.Precision));
+        Assert.Equal(tensors.Length, update.Bundle.Count);
+        var trained = baseModel.Weights.Clone();
+        FullTrainingJob.Import(update.Bundle, trained);
+        // Every weight is trainable: the patch embedding moved, not only the projections LoRA would adapt.
+        Assert.NotEqual(baseModel.Weights.PatchEmbedding.W, trained.PatchEmbedding.W);
+
+        // Round 2 starts from the global weights the gateway sent: here all zero biases of the head set to 3.
+        var global = baseModel.Weights.Clone();
+        Array.Fill(global.Head.B, 3f);
+        var frames = global.Tensors().Select(t => new KeyValuePair<string, TensorFrame>(FullWeightFrameName.Of(t.Name), TensorFrame.FromFloats(t.Values, t.Shape))).ToList();
+        var header = new AdapterHeader { Mode = TrainingScope.Full, Round = 1, Rank = 0, Layers = [0, 1], Precision = Precision.Fp32, BaseModelId = baseModel.Id };
+        await gateway.PublishAsync(GatewayProbe.Device("pi-1", DeviceTopic.Adapter), MessageBundle<AdapterHeader>.Create(header, frames).Encode());
+        await gateway.PublishAsync(GatewayProbe.Device("pi-1", DeviceTopic.Assign), WireMessages.Encode(full with { Round = 2, LocalSteps = 1 }));
+        var second = MessageBundle<LoraUpdateHeader>.Decode((await gateway.WaitAsync(GatewayProbe.Device("pi-1", DeviceTopic.Update),
+            m => MessageBundle<LoraUpdateHeader>.Decode(m.Payload.ToArray()).Header.Round == 2)).Payload.ToArray());
+        var head = second.Bundle.GetRequired(FullWeightFrameName.Of("head.bias")).Dequantize();
+        Assert.All(head, b => Assert.InRange(b, 2.9f, 3.1f));
+    }
+
+    [Fact]
+    public void A_full_assignment_is_refused_where_the_model_does_not_fit_or_the_precision_is_missing()
+    {
+        var esp32 = EdgeLam.Boards.BoardProfileLoader.LoadBuiltIn().Single(b => b.Id == "esp32-wrover");
+        var full = Assignment(1, Precision.Fp32) with { Mode = TrainingScope.Full, Rank = 0 };
+        Assert.Contains("precision fp32 is not among the board's precisions", FullTrainingJob.Refusal(full, esp32, new TinyVitConfig()), StringComparison.Ordinal);
+        var pi = EdgeLam.Boards.BoardProfileLoader.LoadBuiltIn().Single(b => b.Id == "raspberry-pi-4");
+        Assert.Null(FullTrainingJob.Refusal(full, pi, new TinyVitConfig()));
+    }
+
+    [Fact]
     public async Task Agent_serves_a_deployed_stage_on_the_response_topic_with_the_correlation_data()
     {
         await using var bed = await AgentTestBed.StartAsync("pi-1");

@@ -193,6 +193,16 @@ public static class GoldenVectorGenerator
         Bad("infer-request-without-input", "MissingField", "inference request with no input frame", RawBundle(
             "{\"correlationId\":\"r1\",\"stageId\":\"head\",\"variantId\":\"head-fp32\",\"deadlineUnixMilliseconds\":1768478400250}"),
             nameof(InferenceRequestHeader), "input");
+
+        var fullUpdate = new LoraUpdateHeader
+        {
+            Mode = TrainingScope.Full, Round = 3, Rank = 0, Layers = [0], Precision = Precision.Fp16, SampleCount = 4800, LocalSteps = 20, TrainingLoss = 0.5, BaseModelId = "tinyvit-fmnist-s42",
+        };
+        Bundle("full-update-fp16", "update", "full-model FedAvg update: every trainable weight of a two-tensor model as weights.{tensor}, fp16",
+            MessageBundle<LoraUpdateHeader>.Create(fullUpdate, [
+                new(FullWeightFrameName.Of("head.weight"), TensorFrame.FromFloats(Values(8), [2, 4], TensorDataType.Float16)),
+                new(FullWeightFrameName.Of("head.bias"), TensorFrame.FromFloats(Values(2), [2], TensorDataType.Float16)),
+            ]));
     }
 
     private static void AddMessages(List<(GoldenVector, byte[])> vectors)
@@ -234,6 +244,16 @@ public static class GoldenVectorGenerator
         {
             Round = 3, Rank = 4, Layers = [0, 1], Precision = Precision.Int8, LocalSteps = 20, BatchSize = 16, LearningRate = 0.001,
             DeadlineUnixMilliseconds = now + 60_000, PartitionSeed = 42, PartitionIndex = 5, PartitionCount = 12, DirichletAlpha = 0.5,
+        });
+        Message("assign-lora-alpha", "assign", "round 3 LoRA assignment naming its mode and LoRA alpha", new TrainingAssignment
+        {
+            Round = 3, Mode = TrainingScope.Lora, Rank = 8, LoraAlpha = 16, Layers = [0, 1, 2, 3], Precision = Precision.Fp16, LocalSteps = 20, BatchSize = 32, LearningRate = 0.001,
+            DeadlineUnixMilliseconds = now + 60_000, PartitionSeed = 42, PartitionIndex = 1, PartitionCount = 12, DirichletAlpha = 0.5,
+        });
+        Message("assign-full", "assign", "round 3 full-model assignment: rank 0, no alpha, fp32 weights", new TrainingAssignment
+        {
+            Round = 3, Mode = TrainingScope.Full, Rank = 0, Layers = [0, 1, 2, 3], Precision = Precision.Fp32, LocalSteps = 20, BatchSize = 32, LearningRate = 0.001,
+            DeadlineUnixMilliseconds = now + 60_000, PartitionSeed = 42, PartitionIndex = 0, PartitionCount = 12, DirichletAlpha = 0.5,
         });
         Message("deploy-url", "deploy", "deploy a variant by URL", new Deployment
         {
@@ -329,6 +349,10 @@ public static class GoldenVectorGenerator
         Bad("status-integer-state", nameof(DeviceStatus), "WrongType", "state", "enum given as a number", "{\"state\":0}");
         Bad("assign-rank-zero", nameof(TrainingAssignment), "OutOfRange", "rank", "rank 0",
             "{\"round\":3,\"rank\":0,\"layers\":[0],\"precision\":\"int8\",\"localSteps\":20,\"batchSize\":16,\"learningRate\":0.001,\"deadlineUnixMilliseconds\":1768478460000,\"partitionSeed\":42,\"partitionIndex\":5,\"partitionCount\":12,\"dirichletAlpha\":0.5}");
+        Bad("assign-full-int8", nameof(TrainingAssignment), "UnknownValue", "precision", "full-model weights as int8",
+            "{\"round\":3,\"mode\":\"full\",\"rank\":0,\"layers\":[0],\"precision\":\"int8\",\"localSteps\":20,\"batchSize\":16,\"learningRate\":0.001,\"deadlineUnixMilliseconds\":1768478460000,\"partitionSeed\":42,\"partitionIndex\":5,\"partitionCount\":12,\"dirichletAlpha\":0.5}");
+        Bad("assign-full-with-alpha", nameof(TrainingAssignment), "Inconsistent", "loraAlpha", "a full-model assignment naming a LoRA alpha",
+            "{\"round\":3,\"mode\":\"full\",\"rank\":0,\"loraAlpha\":16,\"layers\":[0],\"precision\":\"fp32\",\"localSteps\":20,\"batchSize\":16,\"learningRate\":0.001,\"deadlineUnixMilliseconds\":1768478460000,\"partitionSeed\":42,\"partitionIndex\":5,\"partitionCount\":12,\"dirichletAlpha\":0.5}");
         Bad("assign-layers-unordered", nameof(TrainingAssignment), "OutOfRange", "layers[1]", "layers not ascending",
             "{\"round\":3,\"rank\":4,\"layers\":[1,0],\"precision\":\"int8\",\"localSteps\":20,\"batchSize\":16,\"learningRate\":0.001,\"deadlineUnixMilliseconds\":1768478460000,\"partitionSeed\":42,\"partitionIndex\":5,\"partitionCount\":12,\"dirichletAlpha\":0.5}");
         Bad("assign-rank-overflow", nameof(TrainingAssignment), "OutOfRange", "rank", "rank beyond a 32-bit integer",

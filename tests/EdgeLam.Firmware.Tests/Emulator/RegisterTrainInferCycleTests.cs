@@ -60,10 +60,14 @@ public sealed class RegisterTrainInferCycleTests
             Assert.Equal((1, 4, Precision.Int8, model.BaseModelId), (update.Header.Round, update.Header.Rank, update.Header.Precision, update.Header.BaseModelId));
             Assert.Equal(TensorDataType.Int8, update.Bundle.GetRequired($"layers.{config.Layers - 1}.fc2.b").DataType);
 
+            // A full-model round does not fit an ESP32: the firmware declines it with the reason and keeps serving.
+            await gateway.PublishAsync(Topic(DeviceTopic.Assign), WireMessages.Encode(assignment with { Round = 2, Mode = TrainingScope.Full, Rank = 0, Precision = Precision.Fp32 }));
+
             var blob = Int8StageBlobBuilder.Head(model.Weights, model.Data.Train.ScaledPixels(0, 128), 128);
             await gateway.PublishAsync(Topic(DeviceTopic.Deploy), WireMessages.Encode(Deployment.Inline("head-int8", "head", Precision.Int8, blob)));
             var ack = WireMessages.Decode<DeploymentAck>(await gateway.NextAsync(Topic(DeviceTopic.DeployAck), Wait));
             Assert.True(ack.Outcome == DeploymentOutcome.Loaded, ack.Error);
+            Assert.Contains("declined full-model round 2", fleet.Devices[0].Firmware.LastError, StringComparison.Ordinal);
 
             var reference = new TinyVitModel(model.Weights);
             var activations = reference.NewActivations(1);

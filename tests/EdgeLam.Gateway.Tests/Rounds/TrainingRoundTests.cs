@@ -6,8 +6,6 @@ using EdgeLam.Gateway.Persistence;
 using EdgeLam.Gateway.Training;
 using EdgeLam.Gateway.Training.Rounds;
 using EdgeLam.Gateway.Training.Strategies;
-using System.Buffers;
-using MQTTnet;
 
 namespace EdgeLam.Gateway.Tests.Rounds;
 
@@ -22,9 +20,9 @@ public sealed class TrainingRoundTests
         await using var gateway = await GatewayHarness.StartAsync(["jetson-1", "pi-1", "esp-1"]);
         var devices = new[]
         {
-            await ScriptedDevice.StartAsync(gateway, GatewayHarness.Hello("jetson-1", "jetson-orin-nano", DeviceTier.H, 16, Precision.Fp32, Precision.Fp16, Precision.Int8)),
-            await ScriptedDevice.StartAsync(gateway, GatewayHarness.Hello("pi-1", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp32, Precision.Fp16, Precision.Int8)),
-            await ScriptedDevice.StartAsync(gateway, GatewayHarness.Hello("esp-1", "esp32-wrover", DeviceTier.L, 4, Precision.Int8)),
+            await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("jetson-1", "jetson-orin-nano", DeviceTier.H, 16, Precision.Fp32, Precision.Fp16, Precision.Int8)),
+            await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("pi-1", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp32, Precision.Fp16, Precision.Int8)),
+            await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("esp-1", "esp32-wrover", DeviceTier.L, 4, Precision.Int8)),
         };
         await WaitForDevicesAsync(gateway.Get<DeviceRegistry>(), 3);
 
@@ -39,6 +37,9 @@ public sealed class TrainingRoundTests
         Assert.Equal(8, devices[1].Assignments.Single().Rank);
         Assert.Equal(4, devices[2].Assignments.Single().Rank);
         Assert.Equal(Precision.Int8, devices[2].Assignments.Single().Precision);
+        // The assignment carries the fleet's alpha, so device and gateway agree on the scale alpha/r.
+        Assert.All(devices, d => Assert.Equal(16.0, d.Assignments.Single().LoraAlpha));
+        Assert.All(devices, d => Assert.Equal(TrainingScope.Lora, d.Assignments.Single().Mode));
         Assert.Equal(devices.Sum(d => d.UploadedBytes), outcome.UplinkBytes);
         Assert.NotEmpty(coordinator.Global.Parameters.Adapters);
         var store = gateway.Get<GatewayStore>();
@@ -58,9 +59,9 @@ public sealed class TrainingRoundTests
     public async Task Malformed_and_vanished_devices_fail_the_round_member_not_the_gateway()
     {
         await using var gateway = await GatewayHarness.StartAsync(["pi-1", "pi-2", "pi-3"], new() { ["Training:Quorum"] = "0.3" });
-        var good = await ScriptedDevice.StartAsync(gateway, GatewayHarness.Hello("pi-1", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16));
-        var corrupt = await ScriptedDevice.StartAsync(gateway, GatewayHarness.Hello("pi-2", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16), corruptUpdates: true);
-        var vanishing = await ScriptedDevice.StartAsync(gateway, GatewayHarness.Hello("pi-3", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16), vanishOnAssignment: true);
+        var good = await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("pi-1", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16));
+        var corrupt = await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("pi-2", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16), UpdateDefect.CorruptCrc);
+        var vanishing = await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("pi-3", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16), vanishOnAssignment: true);
         await WaitForDevicesAsync(gateway.Get<DeviceRegistry>(), 3);
 
         var outcome = await gateway.Get<TrainingCoordinator>().RunRoundAsync(new FedFtHStrategy(), "fedft_h").WaitAsync(Wait);
@@ -80,6 +81,70 @@ public sealed class TrainingRoundTests
     }
 
     [Fact]
+    public async Task A_full_fedavg_round_trains_every_weight_on_capable_devices_and_leaves_the_esp32_out()
+    {
+        await using var gateway = await GatewayHarness.StartAsync(["jetson-1", "pi-1", "esp-1"]);
+        var devices = new[]
+        {
+            await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("jetson-1", "jetson-orin-nano", DeviceTier.H, 16, Precision.Fp32, Precision.Fp16, Precision.Int8)),
+            await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("pi-1", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16, Precision.Int8)),
+            await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("esp-1", "esp32-wrover", DeviceTier.L, 4, Precision.Int8)),
+        };
+        await WaitForDevicesAsync(gateway.Get<DeviceRegistry>(), 3);
+        var coordinator = gateway.Get<TrainingCoordinator>();
+
+        var first = await coordinator.RunRoundAsync(new FullFedAvgStrategy(), "full_fedavg").WaitAsync(Wait);
+
+        Assert.True(first.Aggregated, first.Summary);
+        Assert.Equal(2, first.Assigned);
+        Assert.Empty(devices[2].Assignments);
+        var assignment = devices[0].Assignments.Single();
+        Assert.Equal((TrainingScope.Full, 0, Precision.Fp32, (double?)null), (assignment.Mode, assignment.Rank, assignment.Precision, assignment.LoraAlpha));
+        Assert.Equal(Precision.Fp16, devices[1].Assignments.Single().Precision);
+        Assert.Equal(devices.Sum(d => d.UploadedBytes), first.UplinkBytes);
+        var tensors = new EdgeLam.Model.Architecture.TinyVitWeights(EdgeLam.Model.Architecture.TinyVitConfig.Tiny).Tensors().ToArray();
+        Assert.Equal(tensors.Select(t => t.Name).Order(), coordinator.Global.Parameters.FullWeights.Keys.Order());
+        Assert.Empty(coordinator.Global.Parameters.Adapters);
+
+        // Round 2 sends each device the global weights (mode full) before the assignment; that is downlink.
+        var second = await coordinator.RunRoundAsync(new FullFedAvgStrategy(), "full_fedavg").WaitAsync(Wait);
+        Assert.True(second.Aggregated, second.Summary);
+        var downlink = devices[0].Adapters.Single();
+        Assert.Equal((TrainingScope.Full, 1, 0), (downlink.Mode, downlink.Round, downlink.Rank));
+        Assert.True(second.DownlinkBytes > first.DownlinkBytes + (2 * tensors.Sum(t => t.Values.Length * 2L)), $"{second.DownlinkBytes} vs {first.DownlinkBytes}");
+        foreach (var device in devices) await device.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Nan_malformed_and_oversized_updates_are_rejected_with_reasons_on_the_events_topic_while_the_round_completes()
+    {
+        await using var gateway = await GatewayHarness.StartAsync(["pi-1", "pi-2", "pi-3", "pi-4"], new() { ["Training:Quorum"] = "0.25" });
+        var events = await EventRecorder.StartAsync(gateway);
+        var good = await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("pi-1", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16));
+        var nan = await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("pi-2", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp32), UpdateDefect.NotANumber);
+        var huge = await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("pi-3", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16), UpdateDefect.HugeNorm);
+        var corrupt = await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("pi-4", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16), UpdateDefect.CorruptCrc);
+        await WaitForDevicesAsync(gateway.Get<DeviceRegistry>(), 4);
+
+        var outcome = await gateway.Get<TrainingCoordinator>().RunRoundAsync(new FedFtHStrategy(), "fedft_h").WaitAsync(Wait);
+
+        Assert.True(outcome.Aggregated, outcome.Summary);
+        Assert.Contains(outcome.Failures, f => f.DeviceId == "pi-2" && f.Reason.Contains("NonFinite", StringComparison.Ordinal));
+        Assert.Contains(outcome.Failures, f => f.DeviceId == "pi-4" && f.Reason.Contains("CrcMismatch", StringComparison.Ordinal));
+        Assert.Contains(outcome.Result!.Rejected, r => r.DeviceId == "pi-3" && r.Reason.Contains("exceeds the bound 100", StringComparison.Ordinal));
+        Assert.Equal(("malformed", "NonFinite"), Describe(await nan.Rejections.Task.WaitAsync(Wait)));
+        Assert.Equal(("invalid-update", null), Describe(await huge.Rejections.Task.WaitAsync(Wait)));
+        Assert.Equal(("malformed", "CrcMismatch"), Describe(await corrupt.Rejections.Task.WaitAsync(Wait)));
+        // Only the good update is kept as a contribution; every refusal is on the events topic with its reason.
+        Assert.Equal(["pi-1"], gateway.Get<GatewayStore>().Contributions().Select(c => c.DeviceId));
+        var rejected = await events.WaitForAsync(e => e.Kind == GatewayEventKind.MessageRejected, 3, Wait);
+        Assert.Equal(["pi-2", "pi-3", "pi-4"], rejected.Select(e => e.DeviceId).Order());
+        Assert.Contains(rejected, e => e.DeviceId == "pi-3" && e.Detail!.Contains("invalid-update: Device pi-3: adapter update norm", StringComparison.Ordinal));
+        foreach (var device in new[] { good, nan, huge, corrupt }) await device.DisposeAsync();
+        await events.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_replayed_update_and_a_second_update_in_the_same_round_are_refused_with_their_reasons()
     {
         await using var gateway = await GatewayHarness.StartAsync(["pi-1"]);
@@ -93,7 +158,7 @@ public sealed class TrainingRoundTests
             return Task.CompletedTask;
         };
         await observer.SubscribeAsync(Topics.GatewayEvents);
-        var device = await ScriptedDevice.StartAsync(gateway, GatewayHarness.Hello("pi-1", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16), replayAndResend: true);
+        var device = await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("pi-1", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16), replayAndResend: true);
         await WaitForDevicesAsync(gateway.Get<DeviceRegistry>(), 1);
 
         var outcome = await gateway.Get<TrainingCoordinator>().RunRoundAsync(new FedFtHStrategy(), "fedft_h").WaitAsync(Wait);
@@ -104,7 +169,7 @@ public sealed class TrainingRoundTests
         var replayed = await device.AllRejections.Reader.ReadAsync(timeout.Token);
         var duplicate = await device.AllRejections.Reader.ReadAsync(timeout.Token);
         Assert.Equal(RejectionReason.Replayed, replayed.Reason);
-        Assert.Contains($"nonce '{device.Nonces[0]}'", replayed.Detail, StringComparison.Ordinal);
+        Assert.Contains($"nonce '{device.Nonces.First()}'", replayed.Detail, StringComparison.Ordinal);
         Assert.Equal(RejectionReason.Duplicate, duplicate.Reason);
         Assert.Contains("the first one counts", duplicate.Detail, StringComparison.Ordinal);
         Assert.All([replayed, duplicate], r => Assert.Equal(outcome.Round, r.Round));
@@ -124,149 +189,13 @@ public sealed class TrainingRoundTests
         await device.DisposeAsync();
     }
 
+    private static (string Reason, string? Code) Describe(Rejection rejection) => (WireMessages.EnumName(rejection.Reason), rejection.ErrorCode);
+
     private static async Task WaitForDevicesAsync(DeviceRegistry registry, int count)
     {
         var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         registry.DeviceOnline += _ => { if (registry.OnlineDevices.Count >= count) all.TrySetResult(); };
         if (registry.OnlineDevices.Count >= count) return;
         await all.Task.WaitAsync(Wait);
-    }
-
-    /// <summary>A device that answers each assignment with random LoRA factors of the assigned shape and precision.</summary>
-    private sealed class ScriptedDevice : IAsyncDisposable
-    {
-        private readonly IMqttClient _client;
-        private readonly DeviceHello _hello;
-        private readonly bool _corrupt;
-        private readonly bool _vanish;
-        private readonly bool _replayAndResend;
-        private long _uploaded;
-
-        private ScriptedDevice(IMqttClient client, DeviceHello hello, bool corrupt, bool vanish, bool replayAndResend)
-        {
-            _client = client;
-            _hello = hello;
-            _corrupt = corrupt;
-            _vanish = vanish;
-            _replayAndResend = replayAndResend;
-        }
-
-        /// <summary>Every rejection in arrival order.</summary>
-        public System.Threading.Channels.Channel<Rejection> AllRejections { get; } = System.Threading.Channels.Channel.CreateUnbounded<Rejection>();
-
-        /// <summary>Nonces of the updates sent, in order.</summary>
-        public ConcurrentQueue<string> NonceLog { get; } = new();
-
-        public string[] Nonces => [.. NonceLog];
-
-        public ConcurrentQueue<TrainingAssignment> Assignments { get; } = new();
-        public ConcurrentQueue<AdapterHeader> Adapters { get; } = new();
-        public TaskCompletionSource<Rejection> Rejections { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public long UploadedBytes => Interlocked.Read(ref _uploaded);
-
-        /// <summary>With <paramref name="replayAndResend"/> the device sends its update, the same bytes again, then a second update with a new nonce.</summary>
-        public static async Task<ScriptedDevice> StartAsync(GatewayHarness gateway, DeviceHello hello, bool corruptUpdates = false, bool vanishOnAssignment = false,
-            bool replayAndResend = false)
-        {
-            var client = await gateway.ConnectDeviceAsync(hello.DeviceId);
-            var device = new ScriptedDevice(client, hello, corruptUpdates, vanishOnAssignment, replayAndResend);
-            client.ApplicationMessageReceivedAsync += device.OnMessageAsync;
-            await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(Topics.DeviceSubtree(hello.DeviceId)).Build());
-            await GatewayHarness.PublishAsync(client, Topics.Device(hello.DeviceId, DeviceTopic.Hello), WireMessages.Encode(hello));
-            return device;
-        }
-
-        private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
-        {
-            var payload = e.ApplicationMessage.Payload.ToArray();
-            if (!Topics.TryParseDevice(e.ApplicationMessage.Topic, out _, out var leaf)) return;
-            switch (leaf)
-            {
-                case DeviceTopic.Adapter:
-                    Adapters.Enqueue(MessageBundle<AdapterHeader>.Decode(payload).Header);
-                    break;
-                case DeviceTopic.Rejected:
-                    Rejections.TrySetResult(WireMessages.Decode<Rejection>(payload));
-                    AllRejections.Writer.TryWrite(WireMessages.Decode<Rejection>(payload));
-                    break;
-                case DeviceTopic.Assign:
-                    var assignment = WireMessages.Decode<TrainingAssignment>(payload);
-                    Assignments.Enqueue(assignment);
-                    if (_vanish)
-                    {
-                        // Drop the connection without DISCONNECT so the broker publishes the last will.
-                        _client.Dispose();
-                        return;
-                    }
-
-                    var nonce = Guid.NewGuid().ToString("N");
-                    NonceLog.Enqueue(nonce);
-                    var update = Update(assignment, nonce);
-                    if (_corrupt) update[^1] ^= 0xFF;
-                    Interlocked.Add(ref _uploaded, update.Length);
-                    var topic = Topics.Device(_hello.DeviceId, DeviceTopic.Update);
-                    if (!_replayAndResend)
-                    {
-                        _ = Task.Run(() => GatewayHarness.PublishAsync(_client, topic, update));
-                        break;
-                    }
-
-                    var resentNonce = Guid.NewGuid().ToString("N");
-                    NonceLog.Enqueue(resentNonce);
-                    _ = Task.Run(async () =>
-                    {
-                        await GatewayHarness.PublishAsync(_client, topic, update);
-                        await GatewayHarness.PublishAsync(_client, topic, update);
-                        await GatewayHarness.PublishAsync(_client, topic, Update(assignment, resentNonce));
-                    });
-                    break;
-            }
-        }
-
-        private static byte[] Update(TrainingAssignment assignment, string nonce)
-        {
-            var random = new Random(assignment.Round * 31 + assignment.Rank);
-            var frames = new List<KeyValuePair<string, TensorFrame>>();
-            foreach (var layer in assignment.Layers)
-            {
-                foreach (var (kind, input, output) in new[] { ("q", 16, 16), ("k", 16, 16), ("v", 16, 16), ("o", 16, 16), ("fc1", 16, 32), ("fc2", 32, 16) })
-                {
-                    frames.Add(new(LoraFrameName.Of(layer, kind, true), Frame(random, assignment.Rank * input, [assignment.Rank, input], assignment.Precision)));
-                    frames.Add(new(LoraFrameName.Of(layer, kind, false), Frame(random, output * assignment.Rank, [output, assignment.Rank], assignment.Precision)));
-                }
-            }
-
-            var header = new LoraUpdateHeader
-            {
-                Round = assignment.Round,
-                Rank = assignment.Rank,
-                Layers = assignment.Layers,
-                Precision = assignment.Precision,
-                SampleCount = 100,
-                LocalSteps = assignment.LocalSteps,
-                TrainingLoss = 1.5,
-                BaseModelId = "tinyvit-base",
-                Nonce = nonce,
-            };
-            return MessageBundle<LoraUpdateHeader>.Create(header, frames).Encode();
-        }
-
-        private static TensorFrame Frame(Random random, int count, int[] shape, Precision precision)
-        {
-            var values = new float[count];
-            for (var i = 0; i < count; i++) values[i] = (float)(random.NextDouble() - 0.5) * 0.1f;
-            return precision switch
-            {
-                Precision.Int8 => TensorFrame.QuantizePerChannel(values, shape, 0),
-                Precision.Fp16 => TensorFrame.FromFloats(values, shape, TensorDataType.Float16),
-                _ => TensorFrame.FromFloats(values, shape),
-            };
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (_client.IsConnected) await _client.DisconnectAsync();
-            _client.Dispose();
-        }
     }
 }

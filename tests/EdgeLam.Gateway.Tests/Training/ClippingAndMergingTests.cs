@@ -50,7 +50,9 @@ public class ClippingAndMergingTests
     {
         var global = GlobalModelState.FromBaseWeights(new Dictionary<string, float[]> { ["head.W"] = [1f, 1f] });
         var reply = new TrainingReply("jetson-1", 10, ModelParameters.FromFullWeights(new Dictionary<string, float[]> { ["head.W"] = [4f, 5f] }), 8);
-        var result = new UpdateNormClippingStrategy(new FullFedAvgStrategy(), 1.0).AggregateTrain(Context(global), [reply], []);
+        // A layout without the model's tensor table, so the two-value "head.W" is the whole model.
+        var context = Context(global) with { Layout = new AdapterLayout(Layout.Projections) };
+        var result = new UpdateNormClippingStrategy(new FullFedAvgStrategy(), 1.0).AggregateTrain(context, [reply], []);
         // Difference (3, 4) has norm 5; clipped to norm 1 it is (0.6, 0.8).
         Assert.Equal(1.6f, result.Global.Parameters.FullWeights["head.W"][0], 1e-6f);
         Assert.Equal(1.8f, result.Global.Parameters.FullWeights["head.W"][1], 1e-6f);

@@ -1,8 +1,10 @@
 using CsCheck;
 using EdgeLam.Contracts.Messages;
 using EdgeLam.Gateway.Training;
+using EdgeLam.Gateway.Training.Aggregation;
 using EdgeLam.Gateway.Training.LinearAlgebra;
 using EdgeLam.Gateway.Training.Strategies;
+using EdgeLam.Model.Architecture;
 using static EdgeLam.Gateway.Tests.Training.TrainingFixtures;
 
 namespace EdgeLam.Gateway.Tests.Training;
@@ -43,7 +45,64 @@ public class StrategyTests
 
         var full = new FullFedAvgStrategy().ConfigureTrain(Context(), fleet);
         Assert.All(full, i => Assert.True(i.TrainsFullModel));
-        Assert.Equal([Precision.Fp32, Precision.Fp32, Precision.Int8], full.Select(i => i.Precision));
+        // The ESP32 computes only INT8 and cannot hold the full model: it is not selected.
+        Assert.Equal(["jetson-1", "pi-1"], full.Select(i => i.DeviceId));
+        Assert.Equal([Precision.Fp32, Precision.Fp32], full.Select(i => i.Precision));
+    }
+
+    [Fact]
+    public void Full_fedavg_selects_only_devices_whose_declared_memory_holds_the_training_state()
+    {
+        var needed = Layout.FullParameterCount * FullFedAvgStrategy.TrainingBytesPerParameter;
+        var small = RaspberryPi("pi-small") with { MemoryBytes = needed - 1 };
+        var fp16Only = new FleetMember("pi-fp16", DeviceTier.M, 8, [Precision.Fp16], null, 10) { MemoryBytes = needed };
+
+        var plan = new FullFedAvgStrategy().ConfigureTrain(Context(), [small, fp16Only, Esp32()]);
+
+        Assert.Equal(["pi-fp16"], plan.Select(i => i.DeviceId));
+        Assert.Equal(Precision.Fp16, plan[0].Precision);
+        Assert.Contains($"declares {needed - 1} bytes of model memory; training all {Layout.FullParameterCount} weights needs {needed}", FullFedAvgStrategy.Incapability(small, Layout));
+        Assert.Contains("computes only in int8", FullFedAvgStrategy.Incapability(Esp32(), Layout));
+    }
+
+    [Fact]
+    public void Full_fedavg_rejects_replies_that_miss_a_tensor_name_an_unknown_one_or_move_too_far()
+    {
+        var model = new TinyVitWeights(TinyVitConfig.Tiny).Tensors().ToDictionary(t => t.Name, t => t.Values);
+        var global = new GlobalModelState(1, ModelParameters.FromFullWeights(model));
+        var context = Context(global) with { Hyperparameters = Context().Hyperparameters with { MaximumUpdateNorm = 1 } };
+        var good = new TrainingReply("pi-1", 10, ModelParameters.FromFullWeights(model.ToDictionary(e => e.Key, e => e.Value.Select(v => v + 0.001f).ToArray())), 8);
+        var missing = new TrainingReply("pi-2", 10, ModelParameters.FromFullWeights(model.Where(e => e.Key != "head.bias").ToDictionary()), 8);
+        var unknown = new TrainingReply("pi-3", 10, ModelParameters.FromFullWeights(new Dictionary<string, float[]>(model) { ["blocks.9.q.weight"] = [1f] }), 8);
+        var far = new TrainingReply("pi-4", 10, ModelParameters.FromFullWeights(model.ToDictionary(e => e.Key, e => e.Value.Select(v => v + 1f).ToArray())), 8);
+
+        var result = new FullFedAvgStrategy().AggregateTrain(context, [good, missing, unknown, far], []);
+
+        Assert.Equal(["pi-2", "pi-3", "pi-4"], result.Rejected.Select(r => r.DeviceId));
+        Assert.Contains("head.bias is missing and a full update carries every trainable weight", result.Rejected[0].Reason);
+        Assert.Contains("tensor blocks.9.q.weight, which is not a weight of the model", result.Rejected[1].Reason);
+        Assert.Contains("weight update norm", result.Rejected[2].Reason);
+        Assert.Contains("exceeds the bound 1", result.Rejected[2].Reason);
+        Assert.Equal(1, result.Metrics.Accepted);
+    }
+
+    [Theory]
+    [MemberData(nameof(LoraStrategies))]
+    public void A_lora_reply_above_the_norm_bound_is_rejected_and_one_below_is_kept(string name)
+    {
+        var small = RandomReply("pi-1", 400, 4, null, seed: 40);
+        var norm = Math.Sqrt(small.Trained.Adapters.Values.Sum(f => Math.Pow(LowRankNorm.Frobenius(f), 2)));
+        var large = RandomReply("pi-2", 400, 4, null, seed: 40);
+        foreach (var factors in large.Trained.Adapters.Values)
+            for (var i = 0; i < factors.B.Length; i++) factors.B[i] *= 3;
+        var context = Context() with { Hyperparameters = Context().Hyperparameters with { MaximumUpdateNorm = 2 * norm } };
+
+        var result = StrategyCatalog.Create(name).AggregateTrain(context, [small, large], []);
+
+        Assert.Equal(AggregationOutcome.Aggregated, result.Outcome);
+        var rejected = Assert.Single(result.Rejected);
+        Assert.Equal("pi-2", rejected.DeviceId);
+        Assert.Contains($"exceeds the bound {2 * norm:G4}", rejected.Reason);
     }
 
     [Fact]
@@ -251,7 +310,9 @@ public class StrategyTests
         var broken = new TrainingReply("esp32-1", 100, ModelParameters.FromFullWeights(new Dictionary<string, float[]> { ["head.W"] = [float.NaN, 2f] }), 8);
         var misshapen = new TrainingReply("esp32-2", 100, ModelParameters.FromFullWeights(new Dictionary<string, float[]> { ["head.W"] = [1f] }), 8);
 
-        var result = new FullFedAvgStrategy().AggregateTrain(Context(global), [first, second, broken, misshapen], [new TrainingFailure("pi-2", "timeout")]);
+        // A layout without the model's tensor table: lengths come from the global weights.
+        var context = Context(global) with { Layout = new AdapterLayout(Layout.Projections) };
+        var result = new FullFedAvgStrategy().AggregateTrain(context, [first, second, broken, misshapen], [new TrainingFailure("pi-2", "timeout")]);
 
         Assert.Equal([2f, 8f], result.Global.Parameters.FullWeights["head.W"]);
         Assert.Equal([1f], result.Global.Parameters.FullWeights["head.B"]);
@@ -336,6 +397,27 @@ public class FedFtHPropertyTests
             }
             var expected = ExpectedProductMean(projection, replies);
             Assert.True(RelativeDifference(expected, Dense(result.Global.Parameters.Adapters[projection])) < 1e-4);
+        }, iter: 40);
+    }
+
+    [Fact]
+    public void Zero_padding_is_not_the_weighted_mean_of_products_for_random_fleets()
+    {
+        // Balanced example counts: with one device dominating, any average is close to that device's product.
+        var devices =
+            from rank in Gen.Int[1, 16]
+            from examples in Gen.Int[100, 200]
+            from seed in Gen.Int
+            select (rank, examples, seed);
+        Gen.Select(devices.Array[2, 5], Gen.Int[0, 11]).Sample((fleet, projectionIndex) =>
+        {
+            var replies = fleet.Select((d, i) => RandomReply($"device-{i}", d.examples, d.rank, null, d.seed)).ToArray();
+            var projection = Layout.Projections[projectionIndex].Name;
+            var expected = ExpectedProductMean(projection, replies);
+            var exact = new FedFtHStrategy().AggregateTrain(Context(), replies, []);
+            var padded = new ZeroPaddedLoraStrategy().AggregateTrain(Context(), replies, []);
+            Assert.True(RelativeDifference(expected, Dense(exact.Global.Parameters.Adapters[projection])) < 1e-4);
+            Assert.True(RelativeDifference(expected, Dense(padded.Global.Parameters.Adapters[projection])) > 0.1);
         }, iter: 40);
     }
 }

@@ -16,9 +16,6 @@ namespace EdgeLam.Firmware.Application;
 /// </summary>
 public sealed class DeviceApplication : IMqttMessageHandler
 {
-        /// <summary>The fleet's LoRA alpha (the gateway's Training:LoraAlpha); the assignment carries no alpha, so every device must use the same.</summary>
-        public const float FleetLoraAlpha = 16f;
-
     private const int QueueCapacity = 32;
     private readonly DeviceProfile profile;
     private readonly MqttClient client;
@@ -257,6 +254,13 @@ public sealed class DeviceApplication : IMqttMessageHandler
 
     private void Train(TrainingAssignment assignment)
     {
+        if (assignment.TrainsFullModel)
+        {
+            // The L-tier holds INT8 stages and a few LoRA factors; the full model's FP32 training state does not fit.
+            throw new System.ArgumentException("declined full-model round " + assignment.Round.ToString() + ": this device trains int8 LoRA adapters of rank <= "
+                + profile.MaxLoraRank.ToString() + " only; full-model training does not fit its memory");
+        }
+
         int layer = training.LayerCount - 1;
         bool assigned = false;
         for (int i = 0; i < assignment.Layers.Length; i++)
@@ -270,7 +274,7 @@ public sealed class DeviceApplication : IMqttMessageHandler
         }
 
         long started = clock.MonotonicMilliseconds;
-        var trainer = new LoraProjectionTrainer(layer, "fc2", training.ProjectionIn, training.Head.ModelDim, training.Tokens, assignment.Rank, FleetLoraAlpha, training.Head, (int)assignment.PartitionSeed + assignment.PartitionIndex);
+        var trainer = new LoraProjectionTrainer(layer, "fc2", training.ProjectionIn, training.Head.ModelDim, training.Tokens, assignment.Rank, assignment.LoraAlpha, training.Head, (int)assignment.PartitionSeed + assignment.PartitionIndex);
         memory.CheckTrainingFits("rank-" + assignment.Rank.ToString() + " LoRA of layers." + layer.ToString() + ".fc2", trainer.TrainingStateBytes);
         if (startAdapter != null && startAdapterRound == assignment.Round - 1)
         {

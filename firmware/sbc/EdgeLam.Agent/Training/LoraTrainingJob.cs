@@ -59,32 +59,52 @@ public static class LoraTrainingJob
             LoraFrames.Import(globalAdapter, adapters);
 
         var model = new TinyVitModel(baseModel.Weights, adapters);
+        var trained = await TrainPacedAsync(model, shard, assignment, TrainingMode.LoraOnly, pacedMacsPerSecond, seed, cancellationToken).ConfigureAwait(false);
+        var frames = LoraFrames.ToFrames(adapters, assignment.Precision);
+        return Package(assignment, baseModel, trained, null, assignment.Rank, frames);
+    }
+
+    /// <summary>What local training did: its result, the wall time here and, when paced, the modelled time on the board.</summary>
+    internal sealed record PacedTraining(TrainingResult Result, TimeSpan ComputeTime, TimeSpan? ModelledTime);
+
+    /// <summary>Runs the assignment's local round on <paramref name="model"/> and, when paced, waits out the board's modelled time.</summary>
+    internal static async Task<PacedTraining> TrainPacedAsync(
+        TinyVitModel model, Dataset shard, TrainingAssignment assignment, TrainingMode mode, double? pacedMacsPerSecond, int seed, CancellationToken cancellationToken)
+    {
         var options = TrainingOptions.ForLocalRound(assignment.LocalSteps, assignment.BatchSize, assignment.LearningRate, shard.Count, seed);
         var stopwatch = Stopwatch.StartNew();
-        TrainingResult result = await Task.Run(() => Trainer.Train(model, shard, options, TrainingMode.LoraOnly, cancellationToken), cancellationToken).ConfigureAwait(false);
+        TrainingResult result = await Task.Run(() => Trainer.Train(model, shard, options, mode, cancellationToken), cancellationToken).ConfigureAwait(false);
         stopwatch.Stop();
         TimeSpan? modelled = null;
         if (pacedMacsPerSecond is { } macsPerSecond)
         {
-            long macs = result.Samples * ComputeCost.TrainingMacsPerImage(config);
+            long macs = result.Samples * ComputeCost.TrainingMacsPerImage(model.Config);
             modelled = ThroughputPacer.ModelledTime(macs, macsPerSecond);
             await ThroughputPacer.PaceAsync(macs, macsPerSecond, stopwatch.Elapsed, cancellationToken).ConfigureAwait(false);
         }
 
+        return new PacedTraining(result, stopwatch.Elapsed, modelled);
+    }
+
+    /// <summary>The update bundle of a trained round: header from the assignment and the result, then the frames.</summary>
+    internal static LoraRoundResult Package(
+        TrainingAssignment assignment, BaseModel baseModel, PacedTraining trained, TrainingScope? mode, int rank, List<KeyValuePair<string, TensorFrame>> frames)
+    {
         var header = new LoraUpdateHeader
         {
+            Mode = mode,
             Round = assignment.Round,
-            Rank = assignment.Rank,
+            Rank = rank,
             Layers = assignment.Layers.ToArray(),
             Precision = assignment.Precision,
-            SampleCount = (int)Math.Clamp(result.Samples, 1, 10_000_000),
-            LocalSteps = result.Steps,
-            TrainingLoss = TailMean(result.LossHistory),
+            SampleCount = (int)Math.Clamp(trained.Result.Samples, 1, 10_000_000),
+            LocalSteps = trained.Result.Steps,
+            TrainingLoss = TailMean(trained.Result.LossHistory),
             BaseModelId = baseModel.Id,
             Nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
         };
-        var update = MessageBundle<LoraUpdateHeader>.Create(header, LoraFrames.ToFrames(adapters, assignment.Precision));
-        return new LoraRoundResult(update, result.LossHistory[0], stopwatch.Elapsed, modelled);
+        var update = MessageBundle<LoraUpdateHeader>.Create(header, frames);
+        return new LoraRoundResult(update, trained.Result.LossHistory[0], trained.ComputeTime, trained.ModelledTime);
     }
 
     /// <summary>Mean loss over the last quarter of the steps (at least one, at most ten), the figure the header reports.</summary>

@@ -43,6 +43,8 @@ public static class LoraUpdateReader
             throw new WireFormatException(WireErrorCode.Inconsistent, "round", $"update answers round {header.Round}, the gateway is aggregating round {expectedRound}");
         if (!(loraAlpha > 0) || !float.IsFinite(loraAlpha))
             throw new ArgumentOutOfRangeException(nameof(loraAlpha), loraAlpha, "LoRA alpha must be positive and finite.");
+        if (header.ModeOrDefault() == TrainingScope.Full)
+            return FullWeightReply(deviceId, update, uplinkBytes);
 
         var expectedType = FrameTypeOf(header.Precision);
         var halves = new Dictionary<string, (TensorFrame? A, TensorFrame? B)>(StringComparer.Ordinal);
@@ -70,6 +72,21 @@ public static class LoraUpdateReader
             adapters[projection] = new LoraFactors(header.Rank, a.Shape[1], b.Shape[0], a.Dequantize(), b.Dequantize(), loraAlpha / header.Rank);
         }
         return new TrainingReply(deviceId, header.SampleCount, ModelParameters.FromAdapters(adapters), uplinkBytes);
+    }
+
+    /// <summary>Frames "weights.{tensor}" (FP32, or FP16 widened exactly) become the reply's full weights.</summary>
+    private static TrainingReply FullWeightReply(string deviceId, MessageBundle<LoraUpdateHeader> update, long uplinkBytes)
+    {
+        var weights = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var bundle = update.Bundle;
+        for (var i = 0; i < bundle.Count; i++)
+        {
+            // MessageBundle checked that every frame has the header's float type.
+            if (!FullWeightFrameName.TryParse(bundle.GetName(i), out var tensor))
+                throw new WireFormatException(WireErrorCode.BadName, bundle.GetName(i), "full-model frames are named weights.{tensor}");
+            weights[tensor] = bundle.GetFrame(i).Dequantize();
+        }
+        return new TrainingReply(deviceId, update.Header.SampleCount, ModelParameters.FromFullWeights(weights), uplinkBytes);
     }
 
     internal static TensorDataType FrameTypeOf(Precision precision) => precision switch
@@ -109,6 +126,27 @@ public static class AdapterBundleWriter
             frames.Add(new(LoraFrameName.Of(layer, kind, isA: false), ToFrame(factors.B, [factors.OutFeatures, rank], precision)));
         }
         var header = new AdapterHeader { Round = round, Rank = rank, Layers = layers.ToArray(), Precision = precision, BaseModelId = baseModelId };
+        header.Validate();
+        return MessageBundle<AdapterHeader>.Create(header, frames);
+    }
+
+    /// <summary>
+    /// The global model's weights as a full-mode adapter bundle: frames "weights.{tensor}" in FP32 or FP16, each
+    /// with the model's shape for the tensor (flat when the layout does not know it).
+    /// </summary>
+    public static MessageBundle<AdapterHeader> WriteFullWeights(
+        IReadOnlyDictionary<string, float[]> weights, AdapterLayout layout, int round, Precision precision, string baseModelId)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(layout);
+        if (weights.Count == 0)
+            throw new ArgumentException("A full-weight bundle carries at least one tensor.", nameof(weights));
+        if (precision is not (Precision.Fp32 or Precision.Fp16))
+            throw new ArgumentException($"Full-model weights travel as fp32 or fp16, not {WireMessages.EnumName(precision)}.", nameof(precision));
+        var frames = weights.OrderBy(w => w.Key, StringComparer.Ordinal).Select(w => new KeyValuePair<string, TensorFrame>(
+            FullWeightFrameName.Of(w.Key),
+            TensorFrame.FromFloats(w.Value, layout.WeightShapes.TryGetValue(w.Key, out var shape) ? shape : [w.Value.Length], LoraUpdateReader.FrameTypeOf(precision))));
+        var header = new AdapterHeader { Mode = TrainingScope.Full, Round = round, Rank = 0, Layers = layout.Layers.ToArray(), Precision = precision, BaseModelId = baseModelId };
         header.Validate();
         return MessageBundle<AdapterHeader>.Create(header, frames);
     }

@@ -200,7 +200,8 @@ public sealed partial class TrainingCoordinator : IDisposable
                 return true;
             }
 
-            if (Mismatch(update.Header, instruction) is { } mismatch)
+            var capabilities = _registry.TryGet(message.DeviceId, out var device) ? device.Capabilities : null;
+            if (Mismatch(update.Header, instruction, capabilities) is { } mismatch)
             {
                 await RejectUpdateAsync(message, pending.Round, RejectionReason.AssignmentMismatch, mismatch).ConfigureAwait(false);
                 pending.Fail(message.DeviceId, "update did not match the assignment: " + mismatch);
@@ -271,7 +272,7 @@ public sealed partial class TrainingCoordinator : IDisposable
     }
 
     private TrainingHyperparameters Hyperparameters() =>
-        new(_options.LocalSteps, _options.LearningRate, _options.BatchSize, _options.LoraAlpha, _options.Seed);
+        new(_options.LocalSteps, _options.LearningRate, _options.BatchSize, _options.LoraAlpha, _options.Seed, _options.MaximumUpdateNorm);
 
     /// <summary>Plans a new round and stores the plan before anything is sent.</summary>
     private PendingRound Open(IFederatedStrategy strategy, string strategyName, IReadOnlyCollection<string>? deviceIds)
@@ -282,6 +283,8 @@ public sealed partial class TrainingCoordinator : IDisposable
             .Where(d => deviceIds is null || deviceIds.Contains(d.DeviceId))
             .Select(ToMember).ToArray();
         var instructions = strategy.ConfigureTrain(context, members);
+        foreach (var member in members.Where(m => !instructions.Any(i => i.DeviceId == m.DeviceId)))
+            LogNotSelected(round, member.DeviceId, strategyName, FullFedAvgStrategy.Incapability(member, _layout) is { } why && instructions.Any(i => i.TrainsFullModel) ? why : "not chosen by the strategy");
         var deadline = _clock.GetUtcNow() + _options.RoundTimeout;
         var plan = new RoundPlanRecord(round, strategyName, deadline, ModelParametersCodec.Encode(Global.Parameters, Global.AggregatedRounds),
             instructions.Select(RoundPlanCodec.ToRecord).ToArray());
@@ -385,16 +388,20 @@ public sealed partial class TrainingCoordinator : IDisposable
             quorumMet = result.Outcome == AggregationOutcome.Aggregated;
         }
 
+        if (result is not null)
+            await RejectInvalidUpdatesAsync(round, replies, result.Rejected).ConfigureAwait(false);
         var uplink = replies.Sum(r => r.UplinkBytes);
         var elapsed = _clock.GetElapsedTime(started);
         string? summary = null;
         if (quorumMet && result is not null)
         {
-            var contributions = replies.Select(r => new ContributionRecord(round, r.DeviceId, r.ExampleCount, ModelParametersCodec.Encode(r.Trained), r.UplinkBytes)).ToArray();
+            var rejectedIds = result.Rejected.Select(r => r.DeviceId).ToHashSet(StringComparer.Ordinal);
+            var contributions = replies.Where(r => !rejectedIds.Contains(r.DeviceId)).Select(r => new ContributionRecord(round, r.DeviceId, r.ExampleCount, ModelParametersCodec.Encode(r.Trained), r.UplinkBytes)).ToArray();
             var metrics = JsonSerializer.Serialize(new
             {
                 strategy = pending.StrategyName,
-                accepted = replies.Count,
+                accepted = replies.Count - rejectedIds.Count,
+                rejected = result.Rejected.Select(r => new { r.DeviceId, r.Reason }),
                 failed = failures.Select(f => new { f.DeviceId, f.Reason }),
                 uplinkBytes = uplink,
                 downlinkBytes = downlink,
@@ -489,17 +496,23 @@ public sealed partial class TrainingCoordinator : IDisposable
     private async Task<long> SendInstructionAsync(int round, TrainingInstruction instruction, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         long bytes = 0;
-        if (instruction.StartFrom.Adapters.Count > 0)
+        byte[]? start = null;
+        if (instruction.TrainsFullModel && instruction.StartFrom.FullWeights.Count > 0)
+            start = AdapterBundleWriter.WriteFullWeights(instruction.StartFrom.FullWeights, _layout, round - 1, instruction.Precision, _options.BaseModelId).Encode();
+        else if (!instruction.TrainsFullModel && instruction.StartFrom.Adapters.Count > 0)
+            start = AdapterBundleWriter.Write(instruction.StartFrom.Adapters, round - 1, instruction.Precision, _options.BaseModelId).Encode();
+        if (start is not null)
         {
-            var adapter = AdapterBundleWriter.Write(instruction.StartFrom.Adapters, round - 1, instruction.Precision, _options.BaseModelId).Encode();
-            await _mqtt.PublishBytesAsync(Topics.Device(instruction.DeviceId, DeviceTopic.Adapter), adapter, cancellationToken: cancellationToken).ConfigureAwait(false);
-            bytes += adapter.Length;
+            await _mqtt.PublishBytesAsync(Topics.Device(instruction.DeviceId, DeviceTopic.Adapter), start, cancellationToken: cancellationToken).ConfigureAwait(false);
+            bytes += start.Length;
         }
 
         var assignment = WireMessages.Encode(new TrainingAssignment
         {
             Round = round,
-            Rank = instruction.Rank,
+            Mode = instruction.TrainsFullModel ? TrainingScope.Full : TrainingScope.Lora,
+            Rank = instruction.TrainsFullModel ? 0 : instruction.Rank,
+            LoraAlpha = instruction.TrainsFullModel ? null : instruction.LoraAlpha,
             Layers = instruction.Layers,
             Precision = instruction.Precision,
             LocalSteps = instruction.LocalSteps,
@@ -525,17 +538,36 @@ public sealed partial class TrainingCoordinator : IDisposable
         // Layer coverage is part of heterogeneity: a board that holds only k adapted layers adapts the last k.
         if (_boards.TryGetValue(hello.BoardId, out var board) && board.Adaptation.MaxAdaptedLayerCount?.Value is { } count && count < _layout.Layers.Count)
             layers = _layout.Layers.Skip(_layout.Layers.Count - count).ToArray();
-        return new FleetMember(device.DeviceId, hello.Tier, hello.MaxLoraRank, hello.Precisions, layers, 0);
+        return new FleetMember(device.DeviceId, hello.Tier, hello.MaxLoraRank, hello.Precisions, layers, 0) { MemoryBytes = hello.MemoryBytes };
     }
 
-    private static string? Mismatch(LoraUpdateHeader header, TrainingInstruction instruction)
+    private static string? Mismatch(LoraUpdateHeader header, TrainingInstruction instruction, DeviceHello? capabilities)
     {
+        var assignedMode = instruction.TrainsFullModel ? TrainingScope.Full : TrainingScope.Lora;
+        if (header.ModeOrDefault() != assignedMode)
+            return $"mode {WireMessages.EnumName(header.ModeOrDefault())}, assigned {WireMessages.EnumName(assignedMode)}";
+        if (capabilities is not null && header.Rank > capabilities.MaxLoraRank)
+            return $"rank {header.Rank} exceeds the declared maximum LoRA rank {capabilities.MaxLoraRank}";
+        if (capabilities is not null && !capabilities.Precisions.Contains(header.Precision))
+            return $"precision {WireMessages.EnumName(header.Precision)} is not among the declared precisions";
         if (header.Rank != instruction.Rank) return $"rank {header.Rank}, assigned {instruction.Rank}";
         if (header.Precision != instruction.Precision) return $"precision {WireMessages.EnumName(header.Precision)}, assigned {WireMessages.EnumName(instruction.Precision)}";
         // A device may adapt fewer projections or layers than assigned (an ESP32 holds only what fits); never others.
         if (header.Layers.Count == 0 || header.Layers.Except(instruction.Layers).Any())
             return $"layers [{string.Join(",", header.Layers)}] are not within the assigned [{string.Join(",", instruction.Layers)}]";
         return null;
+    }
+
+    /// <summary>Updates that arrived well-formed but failed the strategy's validation: ledger, device, events topic and log.</summary>
+    private async Task RejectInvalidUpdatesAsync(int round, IReadOnlyList<TrainingReply> replies, IReadOnlyList<RejectedReply> rejected)
+    {
+        foreach (var rejection in rejected)
+        {
+            var bytes = replies.FirstOrDefault(r => r.DeviceId == rejection.DeviceId)?.UplinkBytes ?? 0;
+            var topic = Topics.Device(rejection.DeviceId, DeviceTopic.Update);
+            _ledger.Record(new LedgerEntry(_clock.GetUtcNow(), rejection.DeviceId, round, topic, bytes, LedgerOutcome.Rejected, $"{WireMessages.EnumName(RejectionReason.InvalidUpdate)}: {rejection.Reason}"));
+            await _rejections.RejectAsync(new DeviceMessage(rejection.DeviceId, DeviceTopic.Update, topic, [], null, null), RejectionReason.InvalidUpdate, rejection.Reason, round: round).ConfigureAwait(false);
+        }
     }
 
     private async Task RejectUpdateAsync(DeviceMessage message, int? round, RejectionReason reason, string detail)
@@ -558,6 +590,9 @@ public sealed partial class TrainingCoordinator : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Round {Round} aggregated {Updates} updates ({Failures} failures); uplink {UplinkBytes} B, downlink {DownlinkBytes} B")]
     private partial void LogRoundAggregated(int round, int updates, int failures, long uplinkBytes, long downlinkBytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Round {Round}: device {DeviceId} not selected by {Strategy}: {Reason}")]
+    private partial void LogNotSelected(int round, string deviceId, string strategy, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Round {Round} failed: {Reason}")]
     private partial void LogRoundFailed(int round, string reason);

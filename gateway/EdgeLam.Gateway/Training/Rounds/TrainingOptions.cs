@@ -48,4 +48,8 @@ public sealed class TrainingOptions
     public string BaseModelId { get; set; } = "tinyvit-base";
 
     public int Seed { get; set; } = 1234;
+
+    /// <summary>Updates with a larger norm are rejected (‖Σ s·B·A‖ of the adapters, ‖w − w_global‖ of full weights).</summary>
+    [Range(1e-6, 1e12)]
+    public double MaximumUpdateNorm { get; set; } = TrainingHyperparameters.DefaultMaximumUpdateNorm;
 }

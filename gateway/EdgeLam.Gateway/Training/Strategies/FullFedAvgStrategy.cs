@@ -1,3 +1,4 @@
+using EdgeLam.Contracts.Messages;
 using EdgeLam.Gateway.Training.Aggregation;
 
 namespace EdgeLam.Gateway.Training.Strategies;
@@ -15,7 +16,32 @@ public sealed class FullFedAvgStrategy : IFederatedStrategy
     /// <summary>Each tensor is the average of the round's copies of it; the previous global only keeps tensors nobody sent.</summary>
     public bool AggregatesEachTensorFromItsRoundOnly => true;
 
-    /// <summary>Devices start from the global weights; with none yet (round 1) they start from the base checkpoint.</summary>
+    /// <summary>
+    /// Bytes of training state per parameter: the FP32 weight, its gradient and AdamW's two moments
+    /// (Loshchilov and Hutter 2019); activations come on top.
+    /// </summary>
+    public const int TrainingBytesPerParameter = 16;
+
+    /// <summary>
+    /// Why a member cannot train the full model (null when it can): full updates travel as FP32 or FP16, and the
+    /// device must hold the whole model's training state in the memory it declared (0 = not declared, not checked).
+    /// </summary>
+    public static string? Incapability(FleetMember member, AdapterLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        ArgumentNullException.ThrowIfNull(layout);
+        if (!member.Precisions.Contains(Precision.Fp32) && !member.Precisions.Contains(Precision.Fp16))
+            return $"{member.DeviceId} computes only in {string.Join(", ", member.Precisions.Select(WireMessages.EnumName))}; full-model weights travel as fp32 or fp16";
+        var needed = layout.FullParameterCount * TrainingBytesPerParameter;
+        if (member.MemoryBytes > 0 && member.MemoryBytes < needed)
+            return $"{member.DeviceId} declares {member.MemoryBytes} bytes of model memory; training all {layout.FullParameterCount} weights needs {needed}";
+        return null;
+    }
+
+    /// <summary>
+    /// Only devices that can hold the full model take part (an ESP32 cannot); they start from the global weights,
+    /// or with none yet (round 1) from the base checkpoint they hold.
+    /// </summary>
     public IReadOnlyList<TrainingInstruction> ConfigureTrain(RoundContext context, IReadOnlyList<FleetMember> participants)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -24,6 +50,7 @@ public sealed class FullFedAvgStrategy : IFederatedStrategy
         var hyper = context.Hyperparameters;
         var start = ModelParameters.FromFullWeights(context.Global.Parameters.FullWeights);
         return ParticipantPlanning.Eligible(context, participants, requiresRank: false)
+            .Where(e => Incapability(e.Member, context.Layout) is null)
             .Select(e => new TrainingInstruction(
                 e.Member.DeviceId, 0, context.Layout.Layers, ParticipantPlanning.FullModelPrecision(e.Member), hyper.LocalSteps,
                 hyper.LearningRate, hyper.BatchSize, hyper.LoraAlpha, TrainsFullModel: true, start))
