@@ -15,7 +15,22 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateUnlearningBenchmark());
         bench.Subcommands.Add(CreateSchedulerBenchmark());
         bench.Subcommands.Add(CreateReliabilityBenchmark());
+        bench.Subcommands.Add(CreateAggregationBenchmark());
         return bench;
+    }
+
+    /// <summary>`edgelam bench aggregation [--json]`: round aggregation time and memory of fedft_h and fedlora_zeropad at 10, 100 and 1000 clients.</summary>
+    private static Command CreateAggregationBenchmark()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
+        var command = new Command("aggregation", "Time and allocated bytes of one round's aggregation (with every downlink) for fedft_h and fedlora_zeropad at 10, 100 and 1000 clients of the demo fleet's rank mix, and their ratio") { json };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var result = EdgeLam.Gateway.Training.Benchmarks.AggregationBenchmark.Run(progress: message => Console.Error.WriteLine(message));
+            Console.Out.WriteLine(parseResult.GetValue(json) ? result.ToJson() : result.ToTable());
+            return Task.FromResult(0);
+        });
+        return command;
     }
 
     /// <summary>`edgelam bench reliability [--json]`: 1,000 held device connections with inference load, then every fault scenario, with the update ledger.</summary>

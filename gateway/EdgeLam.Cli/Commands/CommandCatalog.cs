@@ -13,5 +13,6 @@ internal static class CommandCatalog
         yield return BenchCommand.Create();
         yield return UnlearnCommand.Create();
         yield return MonitorCommand.Create();
+        yield return FleetCommand.Create();
     }
 }

@@ -113,7 +113,7 @@ internal static class UnlearnCommand
         }
     }
 
-    private static bool TryParseBroker(string value, out string host, out int port)
+    internal static bool TryParseBroker(string value, out string host, out int port)
     {
         host = "";
         port = 0;

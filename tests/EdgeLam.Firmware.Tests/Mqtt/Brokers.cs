@@ -18,13 +18,12 @@ public sealed class TestBroker : IAsyncDisposable
     public const string GatewayUser = "gateway";
     public const string GatewayPassword = "gateway-secret";
     public const string DevicePassword = "device-secret";
-    public const string MosquittoPath = "/usr/sbin/mosquitto";
 
     private readonly string _directory;
     private readonly EmbeddedBroker? _embedded;
-    private readonly Process? _mosquitto;
+    private readonly MosquittoProcess? _mosquitto;
 
-    private TestBroker(string directory, int port, EmbeddedBroker? embedded, Process? mosquitto)
+    private TestBroker(string directory, int port, EmbeddedBroker? embedded, MosquittoProcess? mosquitto)
     {
         _directory = directory;
         Port = port;
@@ -55,18 +54,9 @@ public sealed class TestBroker : IAsyncDisposable
 
     public static async Task<TestBroker> StartMosquittoAsync()
     {
-        Assert.True(File.Exists(MosquittoPath), "mosquitto is required (Debian package 'mosquitto'; ./edgelam test installs it)");
         var directory = NewDirectory();
-        var port = Loopback.FreeTcpPort();
-        MosquittoConfigWriter.WriteAll(directory, port, Enroll(directory).Records);
-        var process = Process.Start(new ProcessStartInfo(MosquittoPath, ["-c", Path.Combine(directory, "mosquitto.conf")])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        })!;
-        var broker = new TestBroker(directory, port, null, process);
-        await Loopback.WaitForPortAsync(port);
-        return broker;
+        var mosquitto = await MosquittoProcess.StartAsync(directory, Enroll(directory).Records);
+        return new TestBroker(directory, mosquitto.Port, null, mosquitto);
     }
 
     /// <summary>An MQTTnet client logged in as the gateway, standing in for it.</summary>
@@ -101,12 +91,7 @@ public sealed class TestBroker : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_embedded is not null) await _embedded.DisposeAsync();
-        if (_mosquitto is not null)
-        {
-            _mosquitto.Kill();
-            await _mosquitto.WaitForExitAsync();
-            _mosquitto.Dispose();
-        }
+        if (_mosquitto is not null) await _mosquitto.DisposeAsync();
 
         try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
     }

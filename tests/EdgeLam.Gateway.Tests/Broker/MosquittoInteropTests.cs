@@ -1,5 +1,4 @@
 using EdgeLam.Tests.Shared;
-using System.Diagnostics;
 using System.Text;
 using EdgeLam.Gateway.Broker;
 using MQTTnet;
@@ -10,27 +9,17 @@ namespace EdgeLam.Gateway.Tests.Broker;
 /// <summary>The files written for an external Mosquitto make a real mosquitto enforce the same identities and ACL.</summary>
 public sealed class MosquittoInteropTests
 {
-    private const string MosquittoPath = "/usr/sbin/mosquitto";
-
     [Fact]
     public async Task Mosquitto_accepts_our_hashes_and_enforces_our_acl()
     {
-        Assert.True(File.Exists(MosquittoPath), "mosquitto is required (Debian package 'mosquitto'; ./edgelam test installs it)");
         var directory = Path.Combine(Path.GetTempPath(), "edgelam-mosquitto-" + Guid.NewGuid().ToString("N"));
         var store = new CredentialStore(Path.Combine(directory, "credentials.json"));
         store.Enroll("gateway", ClientRole.Gateway, "gateway-secret");
         store.Enroll("pi-1", ClientRole.Device, "device-secret");
-        var port = Loopback.FreeTcpPort();
-        MosquittoConfigWriter.WriteAll(directory, port, store.Records);
-
-        using var mosquitto = Process.Start(new ProcessStartInfo(MosquittoPath, ["-c", Path.Combine(directory, "mosquitto.conf")])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        })!;
+        var mosquitto = await MosquittoProcess.StartAsync(directory, store.Records);
+        var port = mosquitto.Port;
         try
         {
-            await Loopback.WaitForPortAsync(port);
             var factory = new MqttClientFactory();
             using var device = factory.CreateMqttClient();
 
@@ -47,8 +36,7 @@ public sealed class MosquittoInteropTests
         }
         finally
         {
-            mosquitto.Kill();
-            await mosquitto.WaitForExitAsync();
+            await mosquitto.DisposeAsync();
             Directory.Delete(directory, recursive: true);
         }
     }
