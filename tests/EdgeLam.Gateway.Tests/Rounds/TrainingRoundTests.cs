@@ -6,6 +6,8 @@ using EdgeLam.Gateway.Persistence;
 using EdgeLam.Gateway.Training;
 using EdgeLam.Gateway.Training.Rounds;
 using EdgeLam.Gateway.Training.Strategies;
+using System.Buffers;
+using MQTTnet;
 
 namespace EdgeLam.Gateway.Tests.Rounds;
 
