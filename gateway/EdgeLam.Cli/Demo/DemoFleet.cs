@@ -35,7 +35,7 @@ public sealed class DemoFleet : IAsyncDisposable
     public T Get<T>() where T : notnull => Gateway.Services.GetRequiredService<T>();
 
     public static async Task<DemoFleet> StartAsync(FleetSpec spec, string boardsDirectory, string stateDirectory, BaseCheckpoint checkpoint,
-        FashionMnistData data, DemoSettings settings, CancellationToken cancellationToken)
+        FashionMnistData data, DemoSettings settings, CancellationToken cancellationToken, IEnumerable<string>? extraSettings = null)
     {
         Directory.CreateDirectory(stateDirectory);
         string[] overrides =
@@ -55,7 +55,8 @@ public sealed class DemoFleet : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:EdgeLam=Warning",
         ];
-        var host = GatewayCommand.BuildHost(null, overrides, quietConsole: true);
+        // Later command-line values win, so extra settings (e.g. --Api:Enabled=true) override the demo's.
+        var host = GatewayCommand.BuildHost(null, [.. overrides, .. extraSettings ?? []], quietConsole: true);
         var fleet = new DemoFleet(host, spec);
         var credentials = host.Services.GetRequiredService<CredentialStore>();
         var passwords = spec.Devices.ToDictionary(d => d.Id, _ => Convert.ToHexString(RandomNumberGenerator.GetBytes(12)), StringComparer.Ordinal);
