@@ -7,6 +7,7 @@ public sealed record ReliabilityBenchmarkOptions
 {
     public ConnectionLoadOptions Load { get; init; } = new();
     public FaultScenarioOptions Faults { get; init; } = new();
+    public FuzzingBenchmarkOptions Fuzzing { get; init; } = new();
 }
 
 /// <summary>Figures of `edgelam bench reliability`: connection load, the fault scenarios and the update ledger summed over them.</summary>
@@ -19,6 +20,7 @@ public sealed record ReliabilityBenchmarkResult(
     long UpdatesAccepted,
     long UpdatesRejected,
     long UpdatesLost,
+    FuzzingResult Fuzzing,
     string Note)
 {
     private static readonly JsonSerializerOptions Json = new()
@@ -27,6 +29,9 @@ public sealed record ReliabilityBenchmarkResult(
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
+
+    /// <summary>True when nothing was lost, every fault was survived and fuzzing found nothing: the command's exit code is 0.</summary>
+    public bool Passed => UpdatesLost == 0 && FaultsSurvived == FaultsInjected && Fuzzing.TotalFindings == 0;
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 }
@@ -50,9 +55,10 @@ public static class ReliabilityBenchmark
             scenarios.Add(result);
         }
 
+        var fuzzing = FuzzingBenchmark.Run(options.Fuzzing, cancellationToken);
         var books = scenarios.Aggregate(UpdateBooks.Empty, (sum, s) => sum.Add(s.Books));
         return new ReliabilityBenchmarkResult(load, scenarios.Count, scenarios.Count(s => s.Survived), scenarios,
-            books.Published, books.Accepted, books.Rejected, books.Lost,
+            books.Published, books.Accepted, books.Rejected, books.Lost, fuzzing,
             "memory is of one process holding the gateway, its embedded broker, the simulated connections and two agents; updates are summed over the fault scenarios");
     }
 }

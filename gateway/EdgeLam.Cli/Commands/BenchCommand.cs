@@ -41,15 +41,17 @@ internal static class BenchCommand
         var seconds = new Option<int>("--hold-seconds") { Description = "How long the connections are held under inference load", DefaultValueFactory = _ => 20 };
         var rate = new Option<double>("--requests-per-second") { Description = "Upper bound of the inference request rate; the run sustains at most half the capacity it measures first", DefaultValueFactory = _ => 10 };
         var linkDrop = new Option<int>("--link-drop-seconds") { Description = "How long a device's link is down in the link-drop scenario", DefaultValueFactory = _ => 30 };
-        var command = new Command("reliability", "Connections held, requests served with latency percentiles, fault scenarios survived and the update ledger (lost must be 0), peak memory")
+        var fuzzSeconds = new Option<double>("--fuzz-seconds") { Description = "Seconds of mutation fuzzing of each decoder (frame, bundle, message, mqtt)", DefaultValueFactory = _ => 10 };
+        var command = new Command("reliability", "Connections held, requests served with latency percentiles, fault scenarios survived and the update ledger (lost must be 0), peak memory, fuzzing of the decoders (findings must be 0)")
         {
-            json, connections, seconds, rate, linkDrop,
+            json, connections, seconds, rate, linkDrop, fuzzSeconds,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            if (parseResult.GetValue(connections) < 1 || parseResult.GetValue(seconds) < 1 || parseResult.GetValue(rate) <= 0 || parseResult.GetValue(linkDrop) < 1)
+            if (parseResult.GetValue(connections) < 1 || parseResult.GetValue(seconds) < 1 || parseResult.GetValue(rate) <= 0 || parseResult.GetValue(linkDrop) < 1
+                || !(parseResult.GetValue(fuzzSeconds) > 0))
             {
-                Console.Error.WriteLine("edgelam bench reliability: --connections, --hold-seconds, --requests-per-second and --link-drop-seconds must be positive.");
+                Console.Error.WriteLine("edgelam bench reliability: --connections, --hold-seconds, --requests-per-second, --link-drop-seconds and --fuzz-seconds must be positive.");
                 return 2;
             }
 
@@ -64,9 +66,12 @@ internal static class BenchCommand
                     Log = Log,
                 },
                 Faults = new EdgeLam.Reliability.FaultScenarioOptions { LinkDrop = TimeSpan.FromSeconds(parseResult.GetValue(linkDrop)), Log = Log },
+                Fuzzing = new EdgeLam.Reliability.FuzzingBenchmarkOptions { BudgetPerTarget = TimeSpan.FromSeconds(parseResult.GetValue(fuzzSeconds)), Log = Log },
             }, cancellationToken).ConfigureAwait(false);
             Console.Out.WriteLine(result.ToJson());
-            return result.UpdatesLost == 0 && result.FaultsSurvived == result.FaultsInjected ? 0 : 1;
+            foreach (var finding in result.Fuzzing.Findings)
+                Console.Error.WriteLine($"fuzz finding in {finding.Target}: {finding.Kind}: {finding.InputPath ?? "(not saved)"}: {finding.Description}");
+            return result.Passed ? 0 : 1;
         });
         return command;
     }
