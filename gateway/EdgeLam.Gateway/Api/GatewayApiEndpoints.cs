@@ -43,9 +43,10 @@ public static class GatewayApiEndpoints
 
     private static async IAsyncEnumerable<SseItem<ApiEvent>> Stream(GatewayEventFeed feed, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        // A first event tells the browser the stream is open before anything happens in the fleet.
+        // Open before the first event, which tells the browser the stream is open: whatever happens after it is delivered.
+        using var subscription = feed.Open();
         yield return new SseItem<ApiEvent>(new ApiEvent("connected", DateTimeOffset.UtcNow, null, null, "event stream open"), "connected");
-        await foreach (var item in feed.SubscribeAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var item in subscription.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             yield return new SseItem<ApiEvent>(item, item.Kind);
     }
 

@@ -45,8 +45,11 @@ public sealed partial class GatewayEventFeed(BrokerOptions brokerOptions, ILogge
             .WithTopicFilter(Topics.GatewayEvents, MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Streams every event published from now on until <paramref name="cancellationToken"/> fires.</summary>
-    public async IAsyncEnumerable<ApiEvent> SubscribeAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a stream that receives every event published from this call on; registering here, not at the first read,
+    /// means nothing published between opening and reading is missed. Dispose it to close the stream.
+    /// </summary>
+    public Subscription Open()
     {
         var channel = Channel.CreateBounded<ApiEvent>(new BoundedChannelOptions(EventsBufferedPerSubscriber)
         {
@@ -54,15 +57,31 @@ public sealed partial class GatewayEventFeed(BrokerOptions brokerOptions, ILogge
             SingleReader = true,
         });
         lock (_gate) _subscribers.Add(channel);
-        try
+        return new Subscription(this, channel);
+    }
+
+    private void Close(Channel<ApiEvent> channel)
+    {
+        lock (_gate) _subscribers.Remove(channel);
+    }
+
+    /// <summary>One open stream of events.</summary>
+    public sealed class Subscription : IDisposable
+    {
+        private readonly GatewayEventFeed _feed;
+        private readonly Channel<ApiEvent> _channel;
+
+        internal Subscription(GatewayEventFeed feed, Channel<ApiEvent> channel)
         {
-            await foreach (var item in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-                yield return item;
+            _feed = feed;
+            _channel = channel;
         }
-        finally
-        {
-            lock (_gate) _subscribers.Remove(channel);
-        }
+
+        /// <summary>The events in the order they were published.</summary>
+        public ChannelReader<ApiEvent> Reader => _channel.Reader;
+
+        /// <inheritdoc/>
+        public void Dispose() => _feed.Close(_channel);
     }
 
     /// <summary>Hands an event to every open stream (also used for events that do not travel over MQTT).</summary>
