@@ -168,11 +168,11 @@ public sealed class TrainingRoundTests
         Assert.True(outcome.Aggregated, outcome.Summary);
         Assert.Equal(["pi-1"], outcome.Replies.Select(r => r.DeviceId));
         using var timeout = new CancellationTokenSource(Wait);
-        var replayed = await device.AllRejections.Reader.ReadAsync(timeout.Token);
-        var duplicate = await device.AllRejections.Reader.ReadAsync(timeout.Token);
-        Assert.Equal(RejectionReason.Replayed, replayed.Reason);
+        // The gateway handles messages concurrently, so the two refusals may arrive in either order.
+        Rejection[] both = [await device.AllRejections.Reader.ReadAsync(timeout.Token), await device.AllRejections.Reader.ReadAsync(timeout.Token)];
+        var replayed = Assert.Single(both, r => r.Reason == RejectionReason.Replayed);
+        var duplicate = Assert.Single(both, r => r.Reason == RejectionReason.Duplicate);
         Assert.Contains($"nonce '{device.Nonces.First()}'", replayed.Detail, StringComparison.Ordinal);
-        Assert.Equal(RejectionReason.Duplicate, duplicate.Reason);
         Assert.Contains("the first one counts", duplicate.Detail, StringComparison.Ordinal);
         Assert.All([replayed, duplicate], r => Assert.Equal(outcome.Round, r.Round));
 
@@ -187,7 +187,8 @@ public sealed class TrainingRoundTests
         Assert.Contains(refusals, d => d.StartsWith("edgelam/v1/devices/pi-1/update: duplicate: ", StringComparison.Ordinal));
         var totals = gateway.Get<GatewayStore>().LedgerTotals();
         Assert.Equal(1, totals["accepted"]);
-        Assert.Equal(2, totals["rejected"]);
+        // The resend with a fresh nonce can also land after the one-device round has closed, and is then refused once more.
+        Assert.InRange(totals["rejected"], 2, 3);
         await device.DisposeAsync();
     }
 
