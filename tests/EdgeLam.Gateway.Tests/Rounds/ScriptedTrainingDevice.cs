@@ -89,6 +89,8 @@ public sealed class ScriptedTrainingDevice : IAsyncDisposable
                 break;
             case DeviceTopic.Assign:
                 var assignment = WireMessages.Decode<TrainingAssignment>(payload);
+                // Like the agent and the firmware, a device trains each round once: a re-sent assignment is ignored.
+                if (Assignments.Any(a => a.Round == assignment.Round)) break;
                 Assignments.Enqueue(assignment);
                 if (_vanish)
                 {
