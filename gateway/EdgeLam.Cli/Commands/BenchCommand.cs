@@ -16,7 +16,24 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateSchedulerBenchmark());
         bench.Subcommands.Add(CreateReliabilityBenchmark());
         bench.Subcommands.Add(CreateAggregationBenchmark());
+        bench.Subcommands.Add(CreateInferenceBenchmark());
         return bench;
+    }
+
+    /// <summary>`edgelam bench inference [--quick] [--fleet FILE] [--json FILE]`: the demo's inference experiment alone on the emulated fleet.</summary>
+    private static Command CreateInferenceBenchmark()
+    {
+        var quick = new Option<bool>("--quick") { Description = "The quick demo's request count" };
+        var fleet = new Option<FileInfo?>("--fleet") { Description = "Fleet spec (default hardware/fleets/demo-fleet.json)" };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the inference results (results.json's inference object) to this file" };
+        var command = new Command("inference", "The demo's inference experiment alone (capacity, latency, QoS, memory per strategy, and its targets) on the emulated fleet") { quick, fleet, json };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var settings = parseResult.GetValue(quick) ? EdgeLam.Cli.Demo.DemoSettings.Quick : new EdgeLam.Cli.Demo.DemoSettings();
+            var result = await EdgeLam.Cli.Demo.InferenceBenchmark.RunAsync(parseResult.GetValue(fleet)?.FullName, settings, parseResult.GetValue(json)?.FullName, cancellationToken).ConfigureAwait(false);
+            return result.Targets.All(t => t.Met) ? 0 : 1;
+        });
+        return command;
     }
 
     /// <summary>`edgelam bench aggregation [--json]`: round aggregation time and memory of fedft_h and fedlora_zeropad at 10, 100 and 1000 clients.</summary>

@@ -167,7 +167,7 @@ public static class DemoRunner
         AnsiConsole.Write(table);
     }
 
-    private static void PrintInference(InferenceExperimentResult inference)
+    internal static void PrintInference(InferenceExperimentResult inference)
     {
         var c = CultureInfo.InvariantCulture;
         var table = new Table().Title(string.Create(c,

@@ -22,8 +22,8 @@ namespace EdgeLam.Cli.Demo;
 /// <param name="Accuracy">Fraction of load-run requests whose prediction matched the label.</param>
 /// <param name="ModelledEnergyMillijoulesPerRequest">Mean of compute time × board busy power over the stages (modelled).</param>
 /// <param name="ModelledWanMilliseconds">Mean modelled WAN time per request (cloud only).</param>
-/// <param name="PeakMemoryBytesPerDevice">Largest per-device memory estimate of the variants it served plus its activation buffers; 0 when no device served.</param>
-/// <param name="MemoryBytesByDevice">That estimate for every device that served a stage.</param>
+/// <param name="PeakMemoryBytesPerDevice">Largest model bytes resident on one device (<see cref="InferenceExperiment.MemoryMethod"/>); 0 when no device served.</param>
+/// <param name="MemoryBytesByDevice">Those bytes for every device counted.</param>
 /// <param name="LatenciesMilliseconds">Sorted load-run latencies of the served requests.</param>
 /// <param name="StageTasksPerDevice">Stage tasks each device served in the load run.</param>
 public sealed record InferenceRun(
@@ -74,8 +74,9 @@ public static class InferenceExperiment
 {
     private const string WholeLayout = "whole";
 
-    public const string MemoryMethod = "estimate per device: 3 x the model bytes of each distinct variant it served in the load run (the agents' own charge against their model budget) "
-        + "+ one FP32 input and one FP32 output activation buffer of its largest stage; in-process agents share one process, so process bytes cannot be split per device";
+    public const string MemoryMethod = "model bytes resident per device: the bytes of the artifacts it loaded (ONNX models on agents, INT8 stage blobs on ESP32s, each SHA-256-checked by the device). "
+        + "Per-stage layouts count every variant each device holds loaded, used or standing by; monolithic counts only the variants its one device served (the whole model once). "
+        + "ONNX Runtime arenas and activations are not included: the in-process agents share one process, so their sessions cannot be measured apart";
 
     public static async Task<InferenceExperimentResult> RunAsync(DemoFleet fleet, TinyVitWeights baseWeights, FashionMnistData data, Dataset testSlice,
         DemoSettings settings, Action<string>? progress, CancellationToken cancellationToken)
@@ -97,7 +98,6 @@ public static class InferenceExperiment
 
         var qos = new QosRequirement(settings.MinimumAccuracy, TimeSpan.FromMilliseconds(settings.MaximumLatencyMilliseconds));
         var requests = Enumerable.Range(0, settings.InferenceRequests).Select(i => (Pixels: testSlice.ScaledPixels(i % testSlice.Count, 1), Label: (int)testSlice.Labels[i % testSlice.Count])).ToArray();
-        var config = baseWeights.Config;
         var capacity = new Dictionary<string, double>(StringComparer.Ordinal);
 
         async Task MeasureCapacityAsync(string name, InferenceStrategy strategy)
@@ -109,8 +109,8 @@ public static class InferenceExperiment
         await MeasureCapacityAsync("monolithic", InferenceStrategy.Monolithic).ConfigureAwait(false);
         await MeasureCapacityAsync("cloud", InferenceStrategy.Cloud).ConfigureAwait(false);
 
-        progress?.Invoke($"re-placing: each stage on {settings.StageReplicas} devices");
-        await planner.UseStageReplicasAsync(settings.StageReplicas, cancellationToken).ConfigureAwait(false);
+        progress?.Invoke($"re-placing: each stage on {settings.StageReplicas} devices, in the smallest variants that keep {settings.MinimumAccuracy:P0} accuracy");
+        await planner.UseStageReplicasAsync(settings.StageReplicas, settings.MinimumAccuracy, cancellationToken).ConfigureAwait(false);
         await SettleAsync(planner, cancellationToken).ConfigureAwait(false);
         var partitionedLayout = $"{settings.StageReplicas} per stage";
         var placements = planner.Placements.Select(p => $"{p.DeviceId}: {p.VariantId} {p.State}{(p.Error is null ? "" : " (" + p.Error + ")")}").ToArray();
@@ -120,10 +120,11 @@ public static class InferenceExperiment
         // The shared load: a fraction of the capacity the microservice strategy showed in this run.
         var rate = settings.InferenceLoadFraction * capacity["microservice"];
         var runs = new List<InferenceRun>();
+        var held = HeldBytes(planner);
         foreach (var (name, strategy) in perStage)
         {
             progress?.Invoke($"serving {requests.Length} Poisson arrivals at {rate:0.0}/s with {name}");
-            runs.Add(await ServeAtRateAsync(orchestrator, portfolio, config, name, partitionedLayout, strategy, requests, qos, rate, capacity[name], cancellationToken).ConfigureAwait(false));
+            runs.Add(await ServeAtRateAsync(orchestrator, _ => held, name, partitionedLayout, strategy, requests, qos, rate, capacity[name], cancellationToken).ConfigureAwait(false));
         }
 
         progress?.Invoke("sweeping the drift-plus-penalty trade-off V");
@@ -136,7 +137,7 @@ public static class InferenceExperiment
         foreach (var (name, strategy) in new[] { ("monolithic", InferenceStrategy.Monolithic), ("cloud", InferenceStrategy.Cloud) })
         {
             progress?.Invoke($"serving {requests.Length} Poisson arrivals at {rate:0.0}/s with {name}");
-            runs.Add(await ServeAtRateAsync(orchestrator, portfolio, config, name, WholeLayout, strategy, requests, qos, rate, capacity[name], cancellationToken).ConfigureAwait(false));
+            runs.Add(await ServeAtRateAsync(orchestrator, served => ServedBytes(planner, served), name, WholeLayout, strategy, requests, qos, rate, capacity[name], cancellationToken).ConfigureAwait(false));
         }
 
         var options = fleet.Get<Microsoft.Extensions.Options.IOptions<InferenceOptions>>().Value;
@@ -164,7 +165,7 @@ public static class InferenceExperiment
                 $"{micro.P95Milliseconds:0.0} ms vs {cloud.P95Milliseconds:0.0} ms (cloud WAN modelled)"),
             new($"QoS violation rate at {loadFraction:P0} load", violations, 0.01, violations <= 0.01, $"{micro.QosViolations} of {micro.Requests} requests"),
             new("peak memory per device microservice / monolithic", memory, 1.0 / 3, memory <= 1.0 / 3,
-                $"{micro.PeakMemoryBytesPerDevice:N0} vs {mono.PeakMemoryBytesPerDevice:N0} bytes (estimate)"),
+                $"{micro.PeakMemoryBytesPerDevice:N0} vs {mono.PeakMemoryBytesPerDevice:N0} model bytes resident"),
         ];
     }
 
@@ -198,8 +199,8 @@ public static class InferenceExperiment
     }
 
     /// <summary>Open-loop Poisson arrivals at <paramref name="perSecond"/>: requests start on schedule whether or not earlier ones finished.</summary>
-    private static async Task<InferenceRun> ServeAtRateAsync(InferenceOrchestrator orchestrator, ServicePortfolio portfolio, TinyVitConfig config, string name, string layout,
-        InferenceStrategy strategy, (float[] Pixels, int Label)[] requests, QosRequirement qos, double perSecond, double capacity, CancellationToken cancellationToken)
+    private static async Task<InferenceRun> ServeAtRateAsync(InferenceOrchestrator orchestrator, Func<IReadOnlyList<StagePlacement>, IReadOnlyDictionary<string, long>> memoryOf,
+        string name, string layout, InferenceStrategy strategy, (float[] Pixels, int Label)[] requests, QosRequirement qos, double perSecond, double capacity, CancellationToken cancellationToken)
     {
         var random = new Random(7);
         var pending = new Task<InferenceResult>[requests.Length];
@@ -221,7 +222,7 @@ public static class InferenceExperiment
         var correct = results.Select((r, i) => r.Succeeded && r.Prediction == requests[i].Label).Count(c => c);
         var stages = succeeded.SelectMany(r => r.Stages).Where(s => s.DeviceId != InferenceOrchestrator.GatewayDeviceId).ToArray();
         var perDevice = stages.GroupBy(s => s.DeviceId).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        var memory = stages.GroupBy(s => s.DeviceId).ToDictionary(g => g.Key, g => DeviceMemoryBytes(portfolio, config, g.Select(s => s.VariantId)), StringComparer.Ordinal);
+        var memory = memoryOf(stages);
         return new InferenceRun(name, layout, capacity, perSecond, succeeded.Length / Math.Max(seconds, 1e-9), results.Length, results.Length - succeeded.Length,
             Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99),
             results.Count(r => !r.Succeeded || !r.QosMet),
@@ -231,21 +232,22 @@ public static class InferenceExperiment
             memory.Count == 0 ? 0 : memory.Values.Max(), memory, latencies, perDevice);
     }
 
-    /// <summary>The memory estimate of <see cref="MemoryMethod"/> for one device.</summary>
-    public static long DeviceMemoryBytes(ServicePortfolio portfolio, TinyVitConfig config, IEnumerable<string> servedVariantIds)
+    /// <summary>Per device, the artifact bytes of every variant it holds loaded now.</summary>
+    public static IReadOnlyDictionary<string, long> HeldBytes(PlacementPlanner planner)
     {
-        ArgumentNullException.ThrowIfNull(portfolio);
-        ArgumentNullException.ThrowIfNull(servedVariantIds);
-        long weights = 0, activations = 0;
-        foreach (var variantId in servedVariantIds.Distinct(StringComparer.Ordinal))
-        {
-            if (!portfolio.TryFind(variantId, out var variant)) continue;
-            weights += PlacementPlanner.MemoryPerModelByte * variant.SizeBytes;
-            var stage = ModelStage.Parse(variant.StageId, config);
-            activations = Math.Max(activations, sizeof(float) * (long)(stage.InputLength(config) + stage.OutputLength(config)));
-        }
+        ArgumentNullException.ThrowIfNull(planner);
+        return planner.Placements.Where(p => p.State == PlacementState.Loaded).GroupBy(p => p.DeviceId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Sum(p => p.ArtifactBytes), StringComparer.Ordinal);
+    }
 
-        return weights + activations;
+    /// <summary>Per device that served a stage, the artifact bytes of each distinct variant it served.</summary>
+    public static IReadOnlyDictionary<string, long> ServedBytes(PlacementPlanner planner, IEnumerable<StagePlacement> served)
+    {
+        ArgumentNullException.ThrowIfNull(planner);
+        ArgumentNullException.ThrowIfNull(served);
+        var bytes = planner.Placements.ToDictionary(p => (p.DeviceId, p.VariantId), p => p.ArtifactBytes);
+        return served.Select(s => (s.DeviceId, s.VariantId)).Distinct().GroupBy(s => s.DeviceId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Sum(s => bytes.GetValueOrDefault(s)), StringComparer.Ordinal);
     }
 
     public static double Percentile(IReadOnlyList<double> sorted, double quantile)

@@ -69,7 +69,7 @@ public static class ResultsDocument
         };
     }
 
-    private static JsonObject Inference(InferenceExperimentResult inference)
+    internal static JsonObject Inference(InferenceExperimentResult inference)
     {
         var strategies = new JsonObject();
         foreach (var run in inference.Runs)

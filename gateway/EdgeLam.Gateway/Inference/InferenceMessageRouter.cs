@@ -13,7 +13,7 @@ public sealed class InferenceMessageRouter(GatewayRuntime runtime, PlacementPlan
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         runtime.ExtraHandlers.Add(HandleAsync);
-        await planner.UseStageReplicasAsync(options.Value.StageReplicas, cancellationToken).ConfigureAwait(false);
+        await planner.UseStageReplicasAsync(options.Value.StageReplicas, options.Value.PlacementMinimumAccuracy, cancellationToken).ConfigureAwait(false);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -42,6 +42,10 @@ public sealed class InferenceOptions
     [Range(0, 64)]
     public int StageReplicas { get; set; }
 
+    /// <summary>Accuracy floor a partitioned placement sizes its variants to: each stage in one variant, the smallest chain whose accuracy estimate keeps it.</summary>
+    [Range(0, 1)]
+    public double PlacementMinimumAccuracy { get; set; }
+
     /// <summary>Served requests kept in memory for reports.</summary>
     [Range(0, 1_000_000)]
     public int RecordsKept { get; set; } = 10_000;

@@ -26,14 +26,16 @@ public enum PlacementState
 /// <param name="State">Where the deployment stands.</param>
 /// <param name="MemoryBytes">Memory charged against the device budget (the device's figure once acknowledged).</param>
 /// <param name="Error">Why it failed.</param>
-public sealed record Placement(string DeviceId, string VariantId, PlacementState State, long MemoryBytes, string? Error);
+/// <param name="ArtifactBytes">Bytes of the deployed artifact (ONNX model or firmware stage blob) the device loads and SHA-256-checks.</param>
+public sealed record Placement(string DeviceId, string VariantId, PlacementState State, long MemoryBytes, string? Error, long ArtifactBytes = 0);
 
 /// <summary>
 /// Places variants on devices within their memory budgets and keeps the placement current as devices come and go:
 /// on hello it deploys (every stage covered first by the smallest variant the device runs, then more accurate
 /// variants while memory lasts), on offline it drops the device's placements, and it tracks deployment acks.
-/// With <see cref="StageReplicas"/> set, each device holds only its share of the stages (<see cref="StageAssignment"/>),
-/// and every join or leave re-balances: stages of a vanished device are deployed elsewhere, a new device takes a share.
+/// With <see cref="StageReplicas"/> set, each device holds only its share of the stages (<see cref="StageAssignment"/>), each
+/// stage in one variant sized to <see cref="MinimumAccuracy"/> (<see cref="ServicePortfolio.SizedChain"/>), the bytes spread
+/// over the fleet; every join or leave re-balances: stages of a vanished device are deployed elsewhere, a new device takes a share.
 /// </summary>
 public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegistry registry, ServicePerformance performance, ArtifactStore artifactServer, ILogger<PlacementPlanner> logger)
 {
@@ -52,6 +54,9 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
 
     /// <summary>Devices that hold each stage; 0 places every stage on every device that can hold it.</summary>
     public int StageReplicas { get; private set; }
+
+    /// <summary>Accuracy floor the partitioned placement sizes its one variant per stage to.</summary>
+    public double MinimumAccuracy { get; private set; }
 
     /// <summary>The portfolio being placed; null before <see cref="Start"/>.</summary>
     public ServicePortfolio? Portfolio => _portfolio;
@@ -84,10 +89,19 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
     }
 
     /// <summary>Switches between every stage on every device (0) and each stage on <paramref name="replicas"/> devices, then re-balances.</summary>
-    public async Task UseStageReplicasAsync(int replicas, CancellationToken cancellationToken = default)
+    public Task UseStageReplicasAsync(int replicas, CancellationToken cancellationToken = default) =>
+        UseStageReplicasAsync(replicas, MinimumAccuracy, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="UseStageReplicasAsync(int, CancellationToken)"/>; a partitioned placement holds each stage in the one
+    /// variant of the smallest chain whose accuracy estimate stays at or above <paramref name="minimumAccuracy"/>.
+    /// </summary>
+    public async Task UseStageReplicasAsync(int replicas, double minimumAccuracy, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(replicas);
+        if (!(minimumAccuracy is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(minimumAccuracy), minimumAccuracy, "An accuracy floor is 0..1.");
         StageReplicas = replicas;
+        MinimumAccuracy = minimumAccuracy;
         if (_portfolio is not null) await RebalanceAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -108,14 +122,16 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
     /// <summary>
     /// The variants a device gets: first every stage's smallest runnable variant, then more accurate ones while memory lasts;
     /// artifacts above <paramref name="maximumArtifactBytes"/> (the inline limit unless artifacts are served by url) are left out.
+    /// With <paramref name="sized"/>, only that one variant per stage is a candidate.
     /// </summary>
     public static IReadOnlyList<(StageVariant Variant, byte[] Artifact)> Plan(ServicePortfolio portfolio, IStageArtifacts artifacts, DeviceHello device, IReadOnlySet<int>? stages = null,
-        long maximumArtifactBytes = Deployment.MaxInlineBytes)
+        long maximumArtifactBytes = Deployment.MaxInlineBytes, IReadOnlyList<StageVariant>? sized = null)
     {
         ArgumentNullException.ThrowIfNull(portfolio);
         ArgumentNullException.ThrowIfNull(artifacts);
         ArgumentNullException.ThrowIfNull(device);
-        var runnable = portfolio.All.Where(v => v.RunsOn(device.Precisions) && (stages is null || stages.Contains(v.StageIndex)))
+        var runnable = portfolio.All.Where(v => v.RunsOn(device.Precisions) && (stages is null || stages.Contains(v.StageIndex))
+                && (sized is null || ReferenceEquals(sized[v.StageIndex], v)))
             .Select(v => (Variant: v, Artifact: artifacts.ArtifactFor(v, device.Tier)))
             .Where(x => x.Artifact is not null && x.Artifact.Length <= maximumArtifactBytes)
             .Select(x => (x.Variant, Artifact: x.Artifact!)).ToArray();
@@ -240,10 +256,13 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
         lock (_rebalanceGate)
         {
             var devices = registry.OnlineDevices;
-            var stages = StagesPerDevice(portfolio, artifacts, devices);
+            var sized = SizedChains(portfolio, devices);
+            var stages = StagesPerDevice(portfolio, artifacts, devices, sized);
             foreach (var device in devices)
             {
-                var plan = stages.TryGetValue(device.DeviceId, out var assigned) ? Plan(portfolio, artifacts, device.Capabilities, assigned, MaximumArtifactBytes) : [];
+                var plan = stages.TryGetValue(device.DeviceId, out var assigned)
+                    ? Plan(portfolio, artifacts, device.Capabilities, assigned, MaximumArtifactBytes, sized?[device.DeviceId])
+                    : [];
                 var held = _placements.Keys.Where(k => k.DeviceId == device.DeviceId).Select(k => k.VariantId).ToHashSet(StringComparer.Ordinal);
                 if (plan.Count == 0 && held.Count == 0) LogNothingToPlace(device.DeviceId);
                 var missing = plan.Where(p => !held.Contains(p.Variant.VariantId)).ToArray();
@@ -252,7 +271,7 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
                     lock (_gate)
                     {
                         if (_settled.Task.IsCompleted) _settled = NewSettled();
-                        _placements[(device.DeviceId, variant.VariantId)] = new Placement(device.DeviceId, variant.VariantId, PlacementState.Pending, (long)MemoryPerModelByte * artifact.Length, null);
+                        _placements[(device.DeviceId, variant.VariantId)] = new Placement(device.DeviceId, variant.VariantId, PlacementState.Pending, (long)MemoryPerModelByte * artifact.Length, null, artifact.Length);
                     }
 
                     deploys.Add((device.DeviceId, variant, artifact));
@@ -280,23 +299,35 @@ public sealed partial class PlacementPlanner(GatewayMqttClient mqtt, DeviceRegis
         SignalIfSettled();
     }
 
+    /// <summary>Per device, the one variant per stage a partitioned placement holds (sized among what it runs); null when every device holds every variant.</summary>
+    private Dictionary<string, IReadOnlyList<StageVariant>>? SizedChains(ServicePortfolio portfolio, IReadOnlyList<FleetDevice> devices)
+    {
+        if (StageReplicas == 0) return null;
+        var byPrecisions = new Dictionary<string, IReadOnlyList<StageVariant>>(StringComparer.Ordinal);
+        return devices.ToDictionary(d => d.DeviceId, d =>
+        {
+            var key = string.Join(',', d.Capabilities.Precisions.Order());
+            if (!byPrecisions.TryGetValue(key, out var chain)) byPrecisions[key] = chain = portfolio.SizedChain(MinimumAccuracy, d.Capabilities.Precisions);
+            return chain;
+        }, StringComparer.Ordinal);
+    }
+
     /// <summary>Every stage for every device, or each device's share of the stages when <see cref="StageReplicas"/> is set.</summary>
-    private Dictionary<string, IReadOnlySet<int>> StagesPerDevice(ServicePortfolio portfolio, IStageArtifacts artifacts, IReadOnlyList<FleetDevice> devices)
+    private Dictionary<string, IReadOnlySet<int>> StagesPerDevice(ServicePortfolio portfolio, IStageArtifacts artifacts, IReadOnlyList<FleetDevice> devices,
+        Dictionary<string, IReadOnlyList<StageVariant>>? sized)
     {
         var all = Enumerable.Range(0, portfolio.Stages.Count).ToHashSet();
-        if (StageReplicas == 0) return devices.ToDictionary(d => d.DeviceId, _ => (IReadOnlySet<int>)all, StringComparer.Ordinal);
-        // An MCU is orders of magnitude slower than an agent, so it never counts as one of a stage's replicas: it holds
-        // what its memory plan admits on top, and its calibrated latency decides whether the scheduler uses it.
-        var mcus = devices.Where(d => d.Capabilities.Tier == DeviceTier.L).ToArray();
-        devices = devices.Where(d => d.Capabilities.Tier != DeviceTier.L).ToArray();
+        if (StageReplicas == 0 || sized is null) return devices.ToDictionary(d => d.DeviceId, _ => (IReadOnlySet<int>)all, StringComparer.Ordinal);
+        // An MCU is orders of magnitude slower than an agent: it stands by as a stage's second replica (failover), and its
+        // calibrated latency decides whether the scheduler uses it while a serving replica is up.
         var hosts = devices.Select(d => new StageHost(d.DeviceId,
-            all.Where(s => Plan(portfolio, artifacts, d.Capabilities, new HashSet<int> { s }, MaximumArtifactBytes).Count > 0).ToHashSet(),
+            all.Where(s => Plan(portfolio, artifacts, d.Capabilities, new HashSet<int> { s }, MaximumArtifactBytes, sized[d.DeviceId]).Count > 0).ToHashSet(),
             _placements.Values.Where(p => p.DeviceId == d.DeviceId && p.State != PlacementState.Failed && portfolio.TryFind(p.VariantId, out _))
-                .Select(p => { portfolio.TryFind(p.VariantId, out var v); return v.StageIndex; }).ToHashSet())).ToArray();
-        var weights = Enumerable.Range(0, portfolio.Stages.Count).Select(s => (double)portfolio.VariantsOf(s).Max(v => v.SizeBytes)).ToArray();
-        var assignment = StageAssignment.Plan(weights, hosts, StageReplicas).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        foreach (var mcu in mcus) assignment[mcu.DeviceId] = all;
-        return assignment;
+                .Select(p => { portfolio.TryFind(p.VariantId, out var v); return v.StageIndex; }).ToHashSet(),
+            Standby: d.Capabilities.Tier == DeviceTier.L)).ToArray();
+        // A stage weighs the bytes of the variant a serving device holds it in.
+        var weights = portfolio.SizedChain(MinimumAccuracy).Select(v => (double)v.SizeBytes).ToArray();
+        return StageAssignment.Plan(weights, hosts, StageReplicas).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
     }
 
     /// <summary>Publishes a deploy or remove; a deploy that cannot be sent is marked failed.</summary>

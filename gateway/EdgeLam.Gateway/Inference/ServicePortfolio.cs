@@ -99,6 +99,33 @@ public sealed class ServicePortfolio
         return ReferenceAccuracy + chain.Sum(v => v.SwappedAccuracy - ReferenceAccuracy);
     }
 
+    /// <summary>
+    /// One variant per stage, sized to a request's accuracy floor: starting from each stage's most accurate variant, the
+    /// swap that saves the most bytes while <see cref="ChainAccuracyEstimate"/> stays at or above
+    /// <paramref name="minimumAccuracy"/> is taken until none is left (greedy knapsack, largest saving first). When even the
+    /// most accurate chain misses the floor, that chain is returned.
+    /// </summary>
+    /// <param name="minimumAccuracy">The accuracy floor.</param>
+    /// <param name="precisions">Only variants a device with these precisions runs; null for every variant. A stage it runs none of keeps its most accurate variant.</param>
+    public IReadOnlyList<StageVariant> SizedChain(double minimumAccuracy, IReadOnlyCollection<Precision>? precisions = null)
+    {
+        StageVariant[] Candidates(int stage) => precisions is null || !_byStage[stage].Any(v => v.RunsOn(precisions))
+            ? _byStage[stage]
+            : _byStage[stage].Where(v => v.RunsOn(precisions)).ToArray();
+        var chain = Enumerable.Range(0, _byStage.Length).Select(stage => Candidates(stage).OrderByDescending(v => v.SwappedAccuracy).ThenBy(v => v.SizeBytes).First()).ToArray();
+        while (true)
+        {
+            var accuracy = ChainAccuracyEstimate(chain);
+            var swap = Enumerable.Range(0, chain.Length)
+                .SelectMany(stage => Candidates(stage).Where(v => v.SizeBytes < chain[stage].SizeBytes).Select(v => (Stage: stage, Variant: v)))
+                .Where(x => accuracy - chain[x.Stage].SwappedAccuracy + x.Variant.SwappedAccuracy >= minimumAccuracy)
+                .OrderByDescending(x => chain[x.Stage].SizeBytes - x.Variant.SizeBytes).ThenByDescending(x => x.Variant.SwappedAccuracy).ThenBy(x => x.Stage)
+                .FirstOrDefault();
+            if (swap.Variant is null) return chain;
+            chain[swap.Stage] = swap.Variant;
+        }
+    }
+
     /// <summary>The portfolio of a model's variants with the accuracy reports the model core measured for them.</summary>
     public static ServicePortfolio FromModel(IReadOnlyDictionary<ModelVariant, VariantModel> variants, IReadOnlyList<VariantAccuracyReport> accuracy)
     {

@@ -42,7 +42,7 @@ function fill(tableId, items, addCells) {
 const time = (value) => value ? new Date(value).toLocaleTimeString() : null;
 const percent = (value) => typeof value === "number" ? `${(value * 100).toFixed(1)} %` : null;
 
-// Round metrics are the coordinator's JSON; accuracy and byte counts are shown when it has them.
+// Round metrics are the coordinator's JSON; losses and byte counts are shown when it has them.
 function metric(metrics, ...names) {
   if (!metrics || typeof metrics !== "object") return null;
   for (const name of names) {
@@ -85,15 +85,22 @@ function renderFleet(devices) {
   });
 }
 
+// The round reports each device's final local loss ({deviceId: loss}); the gateway evaluates no global accuracy.
+function meanDeviceLoss(losses) {
+  if (!losses || typeof losses !== "object") return null;
+  const values = Object.values(losses).filter((value) => typeof value === "number");
+  return values.length === 0 ? null : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
 function renderRounds(rounds) {
   fill("rounds", [...rounds].reverse(), (row, r) => {
-    const accuracy = metric(r.metrics, "accuracy", "globalAccuracy", "testAccuracy");
+    const loss = meanDeviceLoss(metric(r.metrics, "trainingLoss"));
     cell(row, r.round, "number");
     cell(row, r.strategy);
     cell(row, r.state);
     cell(row, time(r.startedAt));
     cell(row, metric(r.metrics, "accepted"), "number");
-    cell(row, typeof accuracy === "number" ? percent(accuracy) : accuracy, "number");
+    cell(row, loss === null ? null : loss.toFixed(3), "number");
     cell(row, metric(r.metrics, "uplinkBytes"), "number");
     cell(row, metric(r.metrics, "downlinkBytes"), "number");
     const seconds = metric(r.metrics, "seconds");
