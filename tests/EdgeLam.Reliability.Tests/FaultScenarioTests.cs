@@ -42,12 +42,25 @@ public sealed class FaultScenarioTests(ITestOutputHelper output)
         AssertSurvived(await FaultScenarios.LinkDropAsync(Options), aggregated: true);
 
     [Fact]
-    public async Task A_full_database_fails_the_round_explicitly_and_accepts_nothing_it_cannot_store()
+    public async Task A_full_database_fails_the_round_explicitly_and_accepts_nothing_it_cannot_store_and_the_next_round_completes_once_space_is_freed()
     {
         var result = await FaultScenarios.DatabaseFullAsync(Options);
         AssertSurvived(result, aggregated: false);
         Assert.True(result.Books.RejectionReasons.GetValueOrDefault("storage-unavailable") >= 1, string.Join(", ", result.Books.RejectionReasons));
     }
+
+    [Fact]
+    public async Task A_read_only_database_refuses_the_update_it_cannot_store_and_the_round_completes_with_every_accepted_update_once_writes_work_again()
+    {
+        var result = await FaultScenarios.DatabaseReadOnlyAsync(Options);
+        AssertSurvived(result, aggregated: true);
+        Assert.True(result.Books.RejectionReasons.GetValueOrDefault("storage-unavailable") >= 1, string.Join(", ", result.Books.RejectionReasons));
+        Assert.Equal(0, result.Books.Unpersisted);
+    }
+
+    [Fact]
+    public async Task An_update_replayed_after_a_gateway_restart_is_refused_as_replayed() =>
+        AssertSurvived(await FaultScenarios.ReplayAfterRestartAsync(Options), aggregated: true);
 
     private void AssertSurvived(ScenarioResult result, bool aggregated)
     {

@@ -30,7 +30,7 @@ public static class FaultScenarios
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     public static IReadOnlyList<Func<FaultScenarioOptions, Task<ScenarioResult>>> All { get; } =
-        [DeviceCrashMidUploadAsync, MalformedFloodAsync, GatewayKilledMidRoundAsync, MosquittoRestartAsync, LinkDropAsync, DatabaseFullAsync];
+        [DeviceCrashMidUploadAsync, MalformedFloodAsync, GatewayKilledMidRoundAsync, MosquittoRestartAsync, LinkDropAsync, DatabaseFullAsync, DatabaseReadOnlyAsync, ReplayAfterRestartAsync];
 
     /// <summary>A device drops its connection halfway through the PUBLISH of its update; the round completes without it after the offline grace.</summary>
     public static async Task<ScenarioResult> DeviceCrashMidUploadAsync(FaultScenarioOptions options)
@@ -90,15 +90,10 @@ public static class FaultScenarios
     public static async Task<ScenarioResult> GatewayKilledMidRoundAsync(FaultScenarioOptions options)
     {
         var clock = Stopwatch.StartNew();
-        await using var gateway = await GatewayUnderTest.StartAsync(["pi-1", "pi-2", "pi-slow"]).ConfigureAwait(false);
-        await using var agents = new FleetAgents();
-        await agents.StartAsync("pi-1", gateway.Port).ConfigureAwait(false);
-        await agents.StartAsync("pi-2", gateway.Port).ConfigureAwait(false);
-        await agents.StartAsync("pi-slow", gateway.Port, options.SlowTrainingSeconds, gateway.Directory).ConfigureAwait(false);
-        await WaitOnlineAsync(gateway, 3).ConfigureAwait(false);
+        await using var fleet = await SlowDeviceFleet.StartAsync(options).ConfigureAwait(false);
+        var (gateway, agents) = (fleet.Gateway, fleet.Agents);
 
-        var round = gateway.StartRound();
-        await WaitUntilAsync(() => gateway.Ledger.Summarize().Accepted >= 2, Patience).ConfigureAwait(false);
+        var round = await fleet.StartRoundUntilFastUpdatesAcceptedAsync().ConfigureAwait(false);
         var acceptedBeforeKill = gateway.Get<GatewayStore>().AcceptedUpdates(1).Select(u => u.DeviceId).ToArray();
         await gateway.KillAsync(round).ConfigureAwait(false);
         options.Log($"gateway killed with {acceptedBeforeKill.Length} updates accepted ({string.Join(", ", acceptedBeforeKill)})");
@@ -120,21 +115,16 @@ public static class FaultScenarios
         MosquittoBroker? mosquitto = null;
         try
         {
-            await using var gateway = await GatewayUnderTest.StartAsync(["pi-1", "pi-2", "pi-slow"], prepare: async (directory, credentials) =>
+            await using var fleet = await SlowDeviceFleet.StartAsync(options, prepare: async (directory, credentials) =>
             {
                 mosquitto = await MosquittoBroker.StartAsync(directory, credentials.Records).ConfigureAwait(false);
                 return new Dictionary<string, string?> { ["Broker:Mode"] = "External", ["Broker:Port"] = mosquitto.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
             }).ConfigureAwait(false);
-            await using var agents = new FleetAgents();
-            await agents.StartAsync("pi-1", gateway.Port).ConfigureAwait(false);
-            await agents.StartAsync("pi-2", gateway.Port).ConfigureAwait(false);
-            await agents.StartAsync("pi-slow", gateway.Port, options.SlowTrainingSeconds, gateway.Directory).ConfigureAwait(false);
-            await WaitOnlineAsync(gateway, 3).ConfigureAwait(false);
+            var (gateway, agents) = (fleet.Gateway, fleet.Agents);
 
-            var round = gateway.StartRound();
             // The broker dies while the slow device still trains: a copy that a non-persistent broker acknowledged and then
             // lost in its crash would show in the ledger as lost (and come back through the re-sent assignment).
-            await WaitUntilAsync(() => gateway.Ledger.Summarize().Accepted >= 2, Patience).ConfigureAwait(false);
+            var round = await fleet.StartRoundUntilFastUpdatesAcceptedAsync().ConfigureAwait(false);
             await mosquitto!.RestartAsync(TimeSpan.FromMilliseconds(500)).ConfigureAwait(false);
             var outcome = await round.WaitAsync(Patience).ConfigureAwait(false);
             var books = await UpdateBooks.SettleAsync(() => agents.UpdatesPublished, gateway.Ledger, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
@@ -178,31 +168,96 @@ public static class FaultScenarios
     }
 
     /// <summary>
-    /// The disk fills mid-round (SQLite max_page_count at the current size): the next update is rejected as
-    /// storage-unavailable, the round is explicitly failed, and the global model stays at what is on disk.
+    /// The disk fills mid-round (SQLite max_page_count at the current size, so writes fail with SQLITE_FULL): the next
+    /// update is rejected as storage-unavailable, the round's outcome cannot be stored within the retry and the round is
+    /// explicitly failed, leaving the global model at what is on disk. Then space is freed and the next round completes.
     /// </summary>
     public static async Task<ScenarioResult> DatabaseFullAsync(FaultScenarioOptions options)
     {
         var clock = Stopwatch.StartNew();
-        await using var gateway = await GatewayUnderTest.StartAsync(["pi-1", "pi-2", "pi-slow"]).ConfigureAwait(false);
-        await using var agents = new FleetAgents();
-        await agents.StartAsync("pi-1", gateway.Port).ConfigureAwait(false);
-        await agents.StartAsync("pi-2", gateway.Port).ConfigureAwait(false);
-        await agents.StartAsync("pi-slow", gateway.Port, options.SlowTrainingSeconds, gateway.Directory).ConfigureAwait(false);
-        await WaitOnlineAsync(gateway, 3).ConfigureAwait(false);
+        await using var fleet = await SlowDeviceFleet.StartAsync(options, new Dictionary<string, string?> { ["Training:StorageRetry"] = "00:00:01" }).ConfigureAwait(false);
+        var (gateway, agents) = (fleet.Gateway, fleet.Agents);
 
-        var round = gateway.StartRound();
-        await WaitUntilAsync(() => gateway.Ledger.Summarize().Accepted >= 2, Patience).ConfigureAwait(false);
+        var round = await fleet.StartRoundUntilFastUpdatesAcceptedAsync().ConfigureAwait(false);
         var store = gateway.Get<GatewayStore>();
         store.CapSize(store.SizeBytes());
         var outcome = await round.WaitAsync(Patience).ConfigureAwait(false);
-        var books = await UpdateBooks.SettleAsync(() => agents.UpdatesPublished, gateway.Ledger, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         var storedRound = store.Rounds().Single(r => r.Round == outcome.Round);
-        return Result("database full mid-round", clock, outcome, books,
+        var contributionsWhileFull = store.Contributions().Count;
+        var globalWhileFull = gateway.Coordinator.Global.AggregatedRounds;
+
+        store.RemoveSizeCap();
+        var next = await gateway.StartRound().WaitAsync(Patience).ConfigureAwait(false);
+        var books = await UpdateBooks.SettleAsync(() => agents.UpdatesPublished, gateway.Ledger, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        return Result("database full mid-round, then space freed", clock, outcome, books,
             ("the round is explicitly failed, naming the database", !outcome.Aggregated && outcome.Summary.Contains("database", StringComparison.Ordinal)),
             ("the update that could not be stored was rejected as storage-unavailable", books.RejectionReasons.ContainsKey("storage-unavailable")),
-            ("nothing is claimed: no contribution stored, the round is not completed", store.Contributions().Count == 0 && storedRound.State != "completed"),
-            ("the global model did not move", gateway.Coordinator.Global.AggregatedRounds == 0));
+            ("nothing is claimed: no contribution stored, the round is not completed", contributionsWhileFull == 0 && storedRound.State != "completed"),
+            ("the global model did not move while the disk was full", globalWhileFull == 0),
+            ("the updates accepted before the disk filled are still in the database", store.AcceptedUpdates(outcome.Round).Count >= 2),
+            ($"with space freed the next round aggregated all three devices ({next.Summary})", next.Aggregated && Replied(next, "pi-1", "pi-2", "pi-slow")));
+    }
+
+    /// <summary>
+    /// The database turns read-only mid-round (SQLite query_only on the gateway's connection, so writes fail with
+    /// SQLITE_READONLY as on a file or volume remounted read-only): the next update is rejected as storage-unavailable and
+    /// the closing round waits for storage; once writes work again the round completes with every update it accepted,
+    /// and the ledger line kept in memory meanwhile is written.
+    /// </summary>
+    public static async Task<ScenarioResult> DatabaseReadOnlyAsync(FaultScenarioOptions options)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var fleet = await SlowDeviceFleet.StartAsync(options, new Dictionary<string, string?> { ["Training:StorageRetry"] = "00:00:30" }).ConfigureAwait(false);
+        var (gateway, agents) = (fleet.Gateway, fleet.Agents);
+
+        var round = await fleet.StartRoundUntilFastUpdatesAcceptedAsync().ConfigureAwait(false);
+        var store = gateway.Get<GatewayStore>();
+        var acceptedBefore = store.AcceptedUpdates(1).Select(u => u.DeviceId).ToArray();
+        store.RefuseWrites(true);
+        await WaitUntilAsync(() => gateway.Coordinator.IsWaitingForStorage, Patience).ConfigureAwait(false);
+        var unpersistedWhileReadOnly = gateway.Ledger.Unpersisted.Count;
+        options.Log($"database read-only; round waiting for storage with {unpersistedWhileReadOnly} ledger lines in memory");
+        store.RefuseWrites(false);
+        var outcome = await round.WaitAsync(Patience).ConfigureAwait(false);
+        var books = await UpdateBooks.SettleAsync(() => agents.UpdatesPublished, gateway.Ledger, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        var stored = store.Contributions().Where(c => c.Round == outcome.Round).Select(c => c.DeviceId).ToArray();
+        return Result("database read-only mid-round, then writable", clock, outcome, books,
+            ("the update that arrived while read-only was rejected as storage-unavailable", books.RejectionReasons.ContainsKey("storage-unavailable")),
+            ("the round aggregated the two updates accepted before", outcome.Aggregated && Replied(outcome, acceptedBefore)),
+            ("every accepted update is a stored contribution", acceptedBefore.Length >= 2 && acceptedBefore.All(stored.Contains)),
+            ($"the ledger lines kept in memory ({unpersistedWhileReadOnly}) were written once storage was back", unpersistedWhileReadOnly >= 1 && books.Unpersisted == 0),
+            ("the round is stored as completed", store.Rounds().Single(r => r.Round == outcome.Round).State == "completed"));
+    }
+
+    /// <summary>
+    /// A captured update is replayed after the gateway restarted: the (round, device, nonce) set is read back from the
+    /// database, so the copy is refused as replayed, not taken for a new update.
+    /// </summary>
+    public static async Task<ScenarioResult> ReplayAfterRestartAsync(FaultScenarioOptions options)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var gateway = await GatewayUnderTest.StartAsync(["pi-1"]).ConfigureAwait(false);
+        long published = 0;
+        var device = await ScriptedDevice.ConnectAsync("pi-1", gateway.Port).ConfigureAwait(false);
+        await WaitOnlineAsync(gateway, 1).ConfigureAwait(false);
+        var round = gateway.StartRound();
+        var update = UpdateFor(await device.Assigned.WaitAsync(Patience).ConfigureAwait(false), nonce: "captured-update-0001");
+        await device.PublishAsync(DeviceTopic.Update, update).ConfigureAwait(false);
+        var outcome = await round.WaitAsync(Patience).ConfigureAwait(false);
+        published += device.UpdatesPublished;
+        await device.DisposeAsync().ConfigureAwait(false);
+
+        await gateway.KillAsync().ConfigureAwait(false);
+        await gateway.RestartAsync().ConfigureAwait(false);
+        await using var replayer = await ScriptedDevice.ConnectAsync("pi-1", gateway.Port).ConfigureAwait(false);
+        await replayer.PublishAsync(DeviceTopic.Update, update).ConfigureAwait(false);
+        await WaitUntilAsync(() => replayer.RejectionsReceived >= 1, Patience).ConfigureAwait(false);
+        var books = await UpdateBooks.SettleAsync(() => published + replayer.UpdatesPublished, gateway.Ledger, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        options.Log($"replay after restart: {string.Join(", ", books.RejectionReasons.Select(r => $"{r.Key} {r.Value}"))}");
+        return Result("update replayed after a gateway restart", clock, outcome, books,
+            ("the original update was accepted and aggregated", outcome.Aggregated && books.Accepted == 1),
+            ("the replay after the restart was refused as replayed", books.RejectionReasons.GetValueOrDefault("replayed") == 1 && books.Rejected == 1),
+            ("the restarted gateway still counts one contribution for the round", gateway.Get<GatewayStore>().Contributions().Count(c => c.Round == outcome.Round) == 1));
     }
 
     private static ScenarioResult Result(string name, Stopwatch clock, RoundOutcome outcome, UpdateBooks books, params (string Check, bool Passed)[] checks)
@@ -218,7 +273,7 @@ public static class FaultScenarios
     private static Task WaitOnlineAsync(GatewayUnderTest gateway, int count) =>
         WaitUntilAsync(() => gateway.Get<DeviceRegistry>().OnlineDevices.Count >= count, Patience);
 
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan within)
+    internal static async Task WaitUntilAsync(Func<bool> condition, TimeSpan within)
     {
         var deadline = DateTime.UtcNow + within;
         while (!condition())
@@ -236,8 +291,8 @@ public static class FaultScenarios
         _ => [.. valid[..^1], (byte)(valid[^1] ^ 0xFF)],
     };
 
-    /// <summary>A real LoRA update bundle of the assigned shape (the gateway under test's 16-wide, 2-layer model).</summary>
-    private static byte[] UpdateFor(TrainingAssignment assignment)
+    /// <summary>A real LoRA update bundle of the assigned shape and precision (the gateway under test's 16-wide, 2-layer model).</summary>
+    private static byte[] UpdateFor(TrainingAssignment assignment, string? nonce = null)
     {
         var random = new Random(assignment.Round);
         var frames = new List<KeyValuePair<string, TensorFrame>>();
@@ -245,8 +300,8 @@ public static class FaultScenarios
         {
             foreach (var (kind, input, output) in new[] { ("q", 16, 16), ("k", 16, 16), ("v", 16, 16), ("o", 16, 16), ("fc1", 16, 32), ("fc2", 32, 16) })
             {
-                frames.Add(new(LoraFrameName.Of(layer, kind, true), Frame(random, assignment.Rank * input, [assignment.Rank, input])));
-                frames.Add(new(LoraFrameName.Of(layer, kind, false), Frame(random, output * assignment.Rank, [output, assignment.Rank])));
+                frames.Add(new(LoraFrameName.Of(layer, kind, true), Frame(random, assignment.Rank * input, [assignment.Rank, input], assignment.Precision)));
+                frames.Add(new(LoraFrameName.Of(layer, kind, false), Frame(random, output * assignment.Rank, [output, assignment.Rank], assignment.Precision)));
             }
         }
 
@@ -255,19 +310,26 @@ public static class FaultScenarios
             Round = assignment.Round,
             Rank = assignment.Rank,
             Layers = assignment.Layers,
-            Precision = Precision.Fp32,
+            Precision = assignment.Precision,
             SampleCount = 64,
             LocalSteps = assignment.LocalSteps,
             TrainingLoss = 1.5,
             BaseModelId = "tinyvit-base",
+            Nonce = nonce,
         };
         return MessageBundle<LoraUpdateHeader>.Create(header, frames).Encode();
     }
 
-    private static TensorFrame Frame(Random random, int count, int[] shape)
+    /// <summary>A frame in the assigned precision, as a device would send it.</summary>
+    private static TensorFrame Frame(Random random, int count, int[] shape, Precision precision)
     {
         var values = new float[count];
         for (var i = 0; i < count; i++) values[i] = (float)(random.NextDouble() - 0.5) * 0.1f;
-        return TensorFrame.FromFloats(values, shape);
+        return precision switch
+        {
+            Precision.Int8 => TensorFrame.QuantizePerChannel(values, shape, 0),
+            Precision.Fp16 => TensorFrame.FromFloats(values, shape, TensorDataType.Float16),
+            _ => TensorFrame.FromFloats(values, shape),
+        };
     }
 }

@@ -37,6 +37,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<DeviceRegistry>();
         services.AddSingleton<DeviceEnrollment>();
         services.AddSingleton<UpdateLedger>();
+        services.AddSingleton<UpdateReplayGuard>();
         services.AddSingleton<TrainingCoordinator>();
         services.AddSingleton<GatewayRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayRuntime>());

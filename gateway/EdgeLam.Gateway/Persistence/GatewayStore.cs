@@ -66,6 +66,8 @@ public sealed class GatewayStore : IDisposable
               PRIMARY KEY(round, device_id));
             CREATE TABLE IF NOT EXISTS round_updates(
               round INTEGER NOT NULL, device_id TEXT NOT NULL, payload BLOB NOT NULL, PRIMARY KEY(round, device_id));
+            CREATE TABLE IF NOT EXISTS update_arrivals(
+              round INTEGER NOT NULL, device_id TEXT NOT NULL, arrival_key TEXT NOT NULL, PRIMARY KEY(round, device_id, arrival_key));
             """);
     }
 
@@ -82,6 +84,21 @@ public sealed class GatewayStore : IDisposable
             var pages = Math.Max(1, bytes / pageSize);
             return Query($"PRAGMA max_page_count = {pages}", r => r.GetInt64(0))[0];
         }
+    }
+
+    /// <summary>Lifts a cap set by <see cref="CapSize"/>: SQLite's largest page count, so writes succeed again while the disk has room.</summary>
+    public void RemoveSizeCap()
+    {
+        lock (_gate) Execute("PRAGMA max_page_count = 4294967294");
+    }
+
+    /// <summary>
+    /// With <paramref name="refuse"/> true every write fails with SQLITE_READONLY (SQLite query_only), as on a database
+    /// whose file or volume turned read-only; false makes it writable again. Reads keep working either way.
+    /// </summary>
+    public void RefuseWrites(bool refuse)
+    {
+        lock (_gate) Execute(refuse ? "PRAGMA query_only = 1" : "PRAGMA query_only = 0");
     }
 
     /// <summary>Bytes the database occupies now (pages × page size, without the write-ahead log).</summary>
@@ -110,8 +127,11 @@ public sealed class GatewayStore : IDisposable
         }
     }
 
-    /// <summary>Stores an accepted update and its ledger line in one transaction; throws when the database cannot take it.</summary>
-    public void AcceptUpdate(AcceptedUpdateRecord update, LedgerEntry entry)
+    /// <summary>
+    /// Stores an accepted update, its ledger line and its arrival key (nonce or payload hash, what replay detection
+    /// remembers) in one transaction; throws when the database cannot take it.
+    /// </summary>
+    public void AcceptUpdate(AcceptedUpdateRecord update, LedgerEntry entry, string? arrivalKey = null)
     {
         lock (_gate)
         {
@@ -119,8 +139,25 @@ public sealed class GatewayStore : IDisposable
             Execute("INSERT INTO round_updates(round, device_id, payload) VALUES ($r, $d, $p)",
                 ("$r", update.Round), ("$d", update.DeviceId), ("$p", update.Payload));
             AppendLedgerRow(entry);
+            if (arrivalKey is not null)
+                Execute("INSERT OR IGNORE INTO update_arrivals(round, device_id, arrival_key) VALUES ($r, $d, $k)",
+                    ("$r", update.Round), ("$d", update.DeviceId), ("$k", arrivalKey));
             transaction.Commit();
         }
+    }
+
+    /// <summary>The arrival keys of accepted updates of round <paramref name="sinceRound"/> and later.</summary>
+    public IReadOnlyList<(int Round, string DeviceId, string ArrivalKey)> Arrivals(int sinceRound)
+    {
+        lock (_gate)
+            return Query("SELECT round, device_id, arrival_key FROM update_arrivals WHERE round >= $r ORDER BY round, device_id",
+                r => (r.GetInt32(0), r.GetString(1), r.GetString(2)), ("$r", sinceRound));
+    }
+
+    /// <summary>Forgets the update arrivals of rounds before <paramref name="round"/>; returns how many were deleted.</summary>
+    public int ForgetArrivalsBefore(int round)
+    {
+        lock (_gate) return Execute("DELETE FROM update_arrivals WHERE round < $r", ("$r", round));
     }
 
     /// <summary>The latest round left running by a stop or a crash that has a stored plan, or null.</summary>

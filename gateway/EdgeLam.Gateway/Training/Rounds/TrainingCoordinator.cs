@@ -51,14 +51,15 @@ public sealed partial class TrainingCoordinator : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private PendingRound? _pending;
     private PendingRound? _resumed;
-    private readonly UpdateReplayGuard _arrivals = new();
+    private readonly UpdateReplayGuard _arrivals;
 
     /// <summary>Rounds whose update nonces are remembered, so late replays are recognized; older ones are refused as stale anyway.</summary>
     private const int RoundsRememberedForReplays = 16;
 
     public TrainingCoordinator(GatewayMqttClient mqtt, DeviceRegistry registry, RejectionPublisher rejections, GatewayStore store, UpdateLedger ledger,
-        TimeProvider clock, IOptions<TrainingOptions> options, AdapterLayout layout, ILogger<TrainingCoordinator> logger)
+        TimeProvider clock, IOptions<TrainingOptions> options, AdapterLayout layout, UpdateReplayGuard arrivals, ILogger<TrainingCoordinator> logger)
     {
+        _arrivals = arrivals;
         _mqtt = mqtt;
         _registry = registry;
         _rejections = rejections;
@@ -104,6 +105,7 @@ public sealed partial class TrainingCoordinator : IDisposable
         var interrupted = _store.FailInterruptedRounds(now, plan?.Round);
         if (interrupted > 0) LogInterrupted(interrupted);
         LastRound = _store.Rounds().Select(r => r.Round).DefaultIfEmpty(0).Max();
+        _arrivals.Restore(LastRound + 1 - RoundsRememberedForReplays);
         if (_store.LatestGlobalState() is { } latest)
         {
             var (parameters, aggregated) = ModelParametersCodec.Decode(latest.Payload);
@@ -224,7 +226,8 @@ public sealed partial class TrainingCoordinator : IDisposable
         {
             try
             {
-                _store.AcceptUpdate(new AcceptedUpdateRecord(pending.Round, message.DeviceId, message.Payload), accepted);
+                _store.AcceptUpdate(new AcceptedUpdateRecord(pending.Round, message.DeviceId, message.Payload), accepted,
+                    UpdateReplayGuard.ArrivalKey(update.Header.Nonce, message.Payload));
                 return true;
             }
             catch (SqliteException ex)
@@ -237,6 +240,7 @@ public sealed partial class TrainingCoordinator : IDisposable
         {
             case UpdateAdmission.NotStored:
                 LogUpdateNotStored(message.DeviceId, pending.Round, storageError!);
+                _arrivals.Forget(pending.Round, message.DeviceId, update.Header.Nonce, message.Payload);
                 await RejectUpdateAsync(message, pending.Round, RejectionReason.StorageUnavailable,
                     $"the gateway could not store the update ({storageError}), so it is not accepted").ConfigureAwait(false);
                 pending.Fail(message.DeviceId, "update could not be stored: " + storageError);
@@ -408,19 +412,20 @@ public sealed partial class TrainingCoordinator : IDisposable
                 trainingLoss = pending.Losses,
                 seconds = elapsed.TotalSeconds,
             });
-            try
-            {
-                _store.CompleteRound(round, contributions, ModelParametersCodec.Encode(result.Global.Parameters, result.Global.AggregatedRounds), metrics, _clock.GetUtcNow());
-                Global = result.Global;
-                summary = result.Summary;
-                LogRoundAggregated(round, replies.Count, failures.Count, uplink, downlink);
-                await PublishEventAsync(GatewayEventKind.RoundAggregated, round, $"{replies.Count} updates, {failures.Count} failures").ConfigureAwait(false);
-            }
-            catch (SqliteException ex)
+            var globalState = ModelParametersCodec.Encode(result.Global.Parameters, result.Global.AggregatedRounds);
+            if (await StoreWithRetryAsync(round, () => _store.CompleteRound(round, contributions, globalState, metrics, _clock.GetUtcNow()), cancellationToken).ConfigureAwait(false) is { } storageError)
             {
                 // An aggregate that is not on disk is not claimed: the global model stays where the store says it is.
                 quorumMet = false;
-                summary = $"aggregated {replies.Count} updates but the database refused to store the result (SQLite error {ex.SqliteErrorCode}: {ex.Message}); the global model is unchanged";
+                summary = $"aggregated {replies.Count} updates but the database refused to store the result for {_options.StorageRetry.TotalSeconds:0.#} s ({storageError}); the global model is unchanged";
+            }
+            else
+            {
+                Global = result.Global;
+                summary = result.Summary;
+                _ledger.FlushUnpersisted();
+                LogRoundAggregated(round, replies.Count, failures.Count, uplink, downlink);
+                await PublishEventAsync(GatewayEventKind.RoundAggregated, round, $"{replies.Count} updates, {failures.Count} failures").ConfigureAwait(false);
             }
         }
 
@@ -441,6 +446,44 @@ public sealed partial class TrainingCoordinator : IDisposable
         }
 
         return new RoundOutcome(round, pending.StrategyName, quorumMet, instructions, replies, failures, result, uplink, downlink, elapsed, summary!);
+    }
+
+    /// <summary>True while a closing round waits for the database to take its outcome again.</summary>
+    public bool IsWaitingForStorage { get; private set; }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> until the database takes it or <see cref="TrainingOptions.StorageRetry"/> passes;
+    /// returns null when it was stored, otherwise the last SQLite error.
+    /// </summary>
+    private async Task<string?> StoreWithRetryAsync(int round, Action write, CancellationToken cancellationToken)
+    {
+        var started = _clock.GetTimestamp();
+        var pause = TimeSpan.FromMilliseconds(100);
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    write();
+                    return null;
+                }
+                catch (SqliteException ex)
+                {
+                    var error = $"SQLite error {ex.SqliteErrorCode}: {ex.Message}";
+                    if (_clock.GetElapsedTime(started) >= _options.StorageRetry || cancellationToken.IsCancellationRequested) return error;
+                    if (!IsWaitingForStorage) LogWaitingForStorage(round, ex.SqliteErrorCode, _options.StorageRetry.TotalSeconds);
+                    IsWaitingForStorage = true;
+                }
+
+                await Task.Delay(pause, _clock, CancellationToken.None).ConfigureAwait(false);
+                pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 2000));
+            }
+        }
+        finally
+        {
+            IsWaitingForStorage = false;
+        }
     }
 
     private async Task TrySendAsync(PendingRound pending, TrainingInstruction instruction, CancellationToken cancellationToken)
@@ -611,6 +654,9 @@ public sealed partial class TrainingCoordinator : IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Round {Round} could not be opened: the database refused its plan (SQLite error {SqliteError})")]
     private partial void LogRoundNotOpened(Exception exception, int round, int sqliteError);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Round {Round} cannot store its outcome (SQLite error {SqliteError}); retrying for up to {RetrySeconds} s")]
+    private partial void LogWaitingForStorage(int round, int sqliteError, double retrySeconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The failure of round {Round} could not be stored (SQLite error {SqliteError})")]
     private partial void LogFailureNotStored(Exception exception, int round, int sqliteError);

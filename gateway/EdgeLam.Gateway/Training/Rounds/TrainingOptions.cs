@@ -22,6 +22,13 @@ public sealed class TrainingOptions
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan OfflineGrace { get; set; } = TimeSpan.FromSeconds(45);
 
+    /// <summary>
+    /// How long a round whose outcome the database refuses (full disk, read-only file) keeps trying to store it before
+    /// it is explicitly failed; zero fails it at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan StorageRetry { get; set; } = TimeSpan.FromSeconds(30);
+
     [Range(1, 100_000)]
     public int LocalSteps { get; set; } = 20;
 

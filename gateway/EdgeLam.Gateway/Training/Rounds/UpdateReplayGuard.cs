@@ -1,4 +1,8 @@
 using System.Security.Cryptography;
+using EdgeLam.Gateway.Persistence;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeLam.Gateway.Training.Rounds;
 
@@ -18,19 +22,28 @@ public enum UpdateArrival
 /// <summary>
 /// Replay and duplicate detection of updates, keyed by (round, device, nonce) (WIRE.md, LoraUpdateHeader). Every
 /// arrival is remembered, so a replay of a duplicate is still a replay, and a replay that arrives after its round
-/// closed is still called a replay, for the rounds kept (<see cref="ForgetRoundsBefore"/>).
+/// closed is still called a replay, for the rounds kept (<see cref="ForgetRoundsBefore"/>). The keys of accepted
+/// updates are stored with them (<see cref="GatewayStore.AcceptUpdate"/>) and <see cref="Restore"/> reads them back,
+/// so a replay of an accepted update after a gateway restart is still refused.
 /// </summary>
-public sealed class UpdateReplayGuard
+public sealed partial class UpdateReplayGuard(GatewayStore? store = null, ILogger<UpdateReplayGuard>? logger = null)
 {
     private readonly Lock _gate = new();
     private readonly HashSet<(int Round, string DeviceId, string Key)> _seen = [];
     private readonly HashSet<(int Round, string DeviceId)> _devicesWithUpdate = [];
+    private readonly ILogger _logger = logger ?? NullLogger<UpdateReplayGuard>.Instance;
 
-    /// <summary>Classifies and records one arrival; <paramref name="nonce"/> null falls back to the payload's SHA-256.</summary>
-    public UpdateArrival Record(int round, string deviceId, string? nonce, byte[] payload)
+    /// <summary>What identifies one upload: its nonce, or without one (an older sender) the payload's SHA-256.</summary>
+    public static string ArrivalKey(string? nonce, byte[] payload)
     {
         ArgumentNullException.ThrowIfNull(payload);
-        var key = nonce is null ? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(payload)) : "nonce:" + nonce;
+        return nonce is null ? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(payload)) : "nonce:" + nonce;
+    }
+
+    /// <summary>Classifies and records one arrival in memory.</summary>
+    public UpdateArrival Record(int round, string deviceId, string? nonce, byte[] payload)
+    {
+        var key = ArrivalKey(nonce, payload);
         lock (_gate)
         {
             if (!_seen.Add((round, deviceId, key))) return UpdateArrival.Replayed;
@@ -38,7 +51,37 @@ public sealed class UpdateReplayGuard
         }
     }
 
-    /// <summary>Forgets rounds before <paramref name="round"/>, so memory stays bounded over a long run.</summary>
+    /// <summary>
+    /// Forgets a first arrival the gateway could not take (storage unavailable): the device may send it again, and that
+    /// copy is neither a replay nor a duplicate.
+    /// </summary>
+    public void Forget(int round, string deviceId, string? nonce, byte[] payload)
+    {
+        var key = ArrivalKey(nonce, payload);
+        lock (_gate)
+        {
+            if (_seen.Remove((round, deviceId, key))) _devicesWithUpdate.Remove((round, deviceId));
+        }
+    }
+
+    /// <summary>Reads back the stored arrival keys of round <paramref name="sinceRound"/> and later (after a restart); returns how many.</summary>
+    public int Restore(int sinceRound)
+    {
+        if (store is null) return 0;
+        var arrivals = store.Arrivals(sinceRound);
+        lock (_gate)
+        {
+            foreach (var (round, deviceId, key) in arrivals)
+            {
+                _seen.Add((round, deviceId, key));
+                _devicesWithUpdate.Add((round, deviceId));
+            }
+        }
+
+        return arrivals.Count;
+    }
+
+    /// <summary>Forgets rounds before <paramref name="round"/>, in memory and in the store, so both stay bounded over a long run.</summary>
     public void ForgetRoundsBefore(int round)
     {
         lock (_gate)
@@ -46,5 +89,18 @@ public sealed class UpdateReplayGuard
             _seen.RemoveWhere(entry => entry.Round < round);
             _devicesWithUpdate.RemoveWhere(entry => entry.Round < round);
         }
+
+        try
+        {
+            store?.ForgetArrivalsBefore(round);
+        }
+        catch (SqliteException ex)
+        {
+            // Old rows only cost space; the next round's start deletes them again.
+            LogNotForgotten(ex, round, ex.SqliteErrorCode);
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Update arrivals before round {Round} could not be deleted (SQLite error {SqliteError})")]
+    private partial void LogNotForgotten(Exception exception, int round, int sqliteError);
 }
