@@ -262,6 +262,14 @@ public sealed class GatewayStore : IDisposable
                 r => new ContributionRecord(r.GetInt32(0), r.GetString(1), r.GetInt64(2), (byte[])r.GetValue(3), r.GetInt64(4)), ("$r", round), ("$d", deviceId)).SingleOrDefault();
     }
 
+    /// <summary>The adapters (encoded) a device was sent to start <paramref name="round"/> from, or null when that round stored no plan for it.</summary>
+    public byte[]? AssignedStart(int round, string deviceId)
+    {
+        lock (_gate)
+            return Query("SELECT start_from FROM round_assignments WHERE round=$r AND device_id=$d",
+                r => (byte[])r.GetValue(0), ("$r", round), ("$d", deviceId)).SingleOrDefault();
+    }
+
     /// <summary>Deletes a device's stored contributions and marks it forgotten; returns how many were deleted.</summary>
     public int ForgetDevice(string deviceId, DateTimeOffset at)
     {

@@ -29,4 +29,11 @@ public interface IFederatedStrategy
     /// previous global only keeps the tensors nobody trained), so a tensor retrained later can skip replay.
     /// </summary>
     bool AggregatesEachTensorFromItsRoundOnly => false;
+
+    /// <summary>
+    /// True when a round's aggregate is the previous global plus the weighted mean of the devices' changes (each
+    /// device's upload minus the adapter it was sent), per projection over the devices that trained it; replaying
+    /// stored rounds then needs each contribution's change only, not the strategy.
+    /// </summary>
+    bool AggregatesChangesFromStart => false;
 }

@@ -197,10 +197,10 @@ public sealed partial class UnlearningService(
                 after = ContributionSubtraction.Subtract(before, history, deviceId);
                 break;
             case UnlearningMethod.ExactRecompute:
-                after = HistoryReplay.Replay(history, deviceId, StrategyOf, layout, hyper);
+                after = _history.Recompute(store, deviceId, StrategyOf, layout, hyper);
                 break;
             case UnlearningMethod.Calibrated:
-                var replayed = HistoryReplay.Replay(history, deviceId, StrategyOf, layout, hyper);
+                var replayed = _history.Recompute(store, deviceId, StrategyOf, layout, hyper);
                 var lastStrategy = strategies.Count == 0 ? FedFtHName : strategies[strategies.Keys.Max()];
                 coordinator.ReplaceGlobal(replayed);
                 after = await CalibratedRecompute.RunAsync(replayed, options.Value.CalibrationRounds, async (_, _, token) =>

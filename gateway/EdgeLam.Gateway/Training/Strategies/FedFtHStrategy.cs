@@ -18,6 +18,9 @@ public sealed class FedFtHStrategy : LoraFederatedStrategy
     /// <summary>False: the part of the previous global that low-rank devices could not hold is carried into the new one.</summary>
     public override bool AggregatesEachTensorFromItsRoundOnly => false;
 
+    /// <summary>True: Σ w_k·(s_k·B_k·A_k + residual_k)/Σ w_k is the previous global plus the mean of (upload − best rank-r_k start).</summary>
+    public override bool AggregatesChangesFromStart => true;
+
     protected override int RankFor(FleetMember member, IReadOnlyList<FleetMember> eligible) => member.MaxRank;
 
     protected override LoraFactors AggregateProjection(RoundContext context, AdaptedProjection projection, IReadOnlyList<WeightedFactors> contributions)

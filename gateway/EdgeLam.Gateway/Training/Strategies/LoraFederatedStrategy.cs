@@ -115,6 +115,9 @@ public abstract class LoraFederatedStrategy : IFederatedStrategy
     /// <summary>Each projection's aggregate uses only the round's contributions to it (<see cref="AggregateProjection"/>).</summary>
     public virtual bool AggregatesEachTensorFromItsRoundOnly => true;
 
+    /// <summary>Whether the aggregate is the previous global plus the weighted mean of changes (<see cref="IFederatedStrategy.AggregatesChangesFromStart"/>).</summary>
+    public virtual bool AggregatesChangesFromStart => false;
+
     private (List<TrainingReply> Accepted, List<RejectedReply> Rejected) Screen(RoundContext context, IReadOnlyList<TrainingReply> replies)
     {
         var (wellFormed, rejected) = ReplyScreening.ScreenAdapters(context, replies);

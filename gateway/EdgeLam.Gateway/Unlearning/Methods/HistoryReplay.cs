@@ -5,7 +5,10 @@ namespace EdgeLam.Gateway.Unlearning.Methods;
 /// <summary>
 /// exact_recompute: aggregates every stored round again, in round order, with the strategy that ran it and
 /// without the forgotten device. Exact for the stored history (the other devices' updates are kept as they
-/// were trained); no device has to train. When a strategy aggregates each tensor from its own round only,
+/// were trained); no device has to train. A round of a strategy that averages changes (FedFT-H) whose
+/// contributions carry the start they were sent adds the weighted mean of the remaining devices' changes
+/// (upload − start) to the recomputed global: a device's upload still holds the start it was sent, which the
+/// forgotten device had shaped, and only its change is its own. When a strategy aggregates each tensor from its own round only,
 /// a tensor that a later round aggregates again is not recomputed for the earlier round: the result is
 /// the same, only the work that the later round overwrites is skipped.
 /// </summary>
@@ -30,7 +33,7 @@ public static class HistoryReplay
             .Where(c => !string.Equals(c.DeviceId, excludedDeviceId, StringComparison.Ordinal))
             .GroupBy(c => c.Round)
             .OrderBy(g => g.Key)
-            .Select(g => new ReplayedRound(g.Key, strategyOfRound(g.Key), g.OrderBy(c => c.DeviceId, StringComparer.Ordinal).Select(c => c.ToReply()).ToArray()))
+            .Select(g => Round(g.Key, strategyOfRound(g.Key), [.. g.OrderBy(c => c.DeviceId, StringComparer.Ordinal)]))
             .ToArray(); // a round only the forgotten device took part in never happened for the others
         var needed = TensorsStillNeeded(rounds);
 
@@ -38,6 +41,11 @@ public static class HistoryReplay
         for (var i = 0; i < rounds.Length; i++)
         {
             var round = rounds[i];
+            if (round.Changes is { } changes)
+            {
+                global = ContributionChange.ApplyRound(global, changes);
+                continue;
+            }
             var replies = needed[i] is { } tensors ? Restrict(round.Replies, tensors) : round.Replies;
             if (replies.Count == 0)
             {
@@ -49,7 +57,15 @@ public static class HistoryReplay
         return global;
     }
 
-    private sealed record ReplayedRound(int Round, IFederatedStrategy Strategy, IReadOnlyList<TrainingReply> Replies);
+    /// <param name="Changes">Each contribution's change, when the strategy averages changes and every start is stored; otherwise null.</param>
+    private sealed record ReplayedRound(int Round, IFederatedStrategy Strategy, IReadOnlyList<TrainingReply> Replies, IReadOnlyList<ContributionChange>? Changes);
+
+    private static ReplayedRound Round(int round, IFederatedStrategy strategy, IReadOnlyList<StoredContribution> contributions)
+    {
+        var changes = strategy.AggregatesChangesFromStart ? contributions.Select(ContributionChange.Of).OfType<ContributionChange>().ToArray() : [];
+        return new ReplayedRound(round, strategy, [.. contributions.Select(c => c.ToReply())],
+            strategy.AggregatesChangesFromStart && changes.Length == contributions.Count ? changes : null);
+    }
 
     /// <summary>
     /// Per round, the tensors whose aggregate survives to the end (null: all of them, because a later round's

@@ -66,12 +66,12 @@ public static class FederatedSimulation
 
             log?.Invoke("Unlearning: exact_recompute");
             watch.Restart();
-            var recomputed = HistoryReplay.Replay(history.Refresh(store), forgotten, strategy, layout, hyper);
+            var recomputed = history.Recompute(store, forgotten, _ => strategy, layout, hyper);
             methods.Add(evaluation.Measure(UnlearningMethodNames.ExactRecompute, recomputed, retrained, watch.Elapsed.TotalSeconds));
 
             log?.Invoke($"Unlearning: calibrated ({options.CalibrationRounds} rounds)");
             watch.Restart();
-            var replayed = HistoryReplay.Replay(history.Refresh(store), forgotten, strategy, layout, hyper);
+            var replayed = history.Recompute(store, forgotten, _ => strategy, layout, hyper);
             var calibrated = await CalibratedRecompute.RunAsync(replayed, options.CalibrationRounds, (global, index, token) =>
             {
                 var round = options.Rounds + 1 + index;
@@ -171,8 +171,10 @@ public static class FederatedSimulation
                 global = result.Global;
                 if (store is not null)
                 {
+                    // Stored as the coordinator stores them: the plan (each device's start) when the round opens, then the round.
                     var now = DateTimeOffset.UtcNow;
-                    store.StartRound(round, strategy.Name, now);
+                    store.StartRound(new RoundPlanRecord(round, strategy.Name, now, ModelParametersCodec.Encode(context.Global.Parameters, context.Global.AggregatedRounds),
+                        [.. instructions.Select(RoundPlanCodec.ToRecord)]), now);
                     var contributions = replies.Select(r => new ContributionRecord(round, r.DeviceId, r.ExampleCount, ModelParametersCodec.Encode(r.Trained), r.UplinkBytes)).ToArray();
                     var metrics = JsonSerializer.Serialize(new { strategy = strategy.Name, accepted = result.Metrics.Accepted, examples = result.Metrics.TotalExamples });
                     store.CompleteRound(round, contributions, ModelParametersCodec.Encode(global.Parameters, global.AggregatedRounds), metrics, now);
