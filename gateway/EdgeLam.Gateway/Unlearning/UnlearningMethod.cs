@@ -6,7 +6,7 @@ public enum UnlearningMethod
     /// <summary>Subtract the device's last weighted update from the global aggregate and renormalize (cheap, approximate).</summary>
     Subtract,
 
-    /// <summary>Re-aggregate every stored round without the device (exact for the stored history, no device work).</summary>
+    /// <summary>Re-aggregate every stored round without the device (exact for the stored history, no device work); for FedFT-H, the remaining devices' changes added up.</summary>
     ExactRecompute,
 
     /// <summary>Exact recompute, then calibration rounds with the remaining devices (after FedEraser, Liu et al. 2021).</summary>
