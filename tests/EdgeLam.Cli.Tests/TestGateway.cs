@@ -1,10 +1,8 @@
 using EdgeLam.Contracts.Messages;
-using EdgeLam.Gateway.Broker;
 using EdgeLam.Gateway.Hosting;
-using Microsoft.Extensions.Configuration;
+using EdgeLam.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Formatter;
 
@@ -30,23 +28,8 @@ public sealed class TestGateway : IAsyncDisposable
     public static async Task<TestGateway> StartAsync(IEnumerable<string> deviceIds, IDictionary<string, string?>? settings = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("edgelam-cli-");
-        var values = new Dictionary<string, string?>
-        {
-            ["Broker:Port"] = "0",
-            ["Broker:CredentialsPath"] = Path.Combine(directory.FullName, "credentials.json"),
-            ["Gateway:DatabasePath"] = Path.Combine(directory.FullName, "gateway.db"),
-        };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(values);
-        builder.Logging.ClearProviders();
-        builder.Services.AddEdgeLamGateway(builder.Configuration);
-        var host = builder.Build();
-        var credentials = host.Services.GetRequiredService<CredentialStore>();
-        foreach (var id in deviceIds) credentials.Enroll(id, ClientRole.Device, DevicePassword);
-        await host.StartAsync();
-        await host.Services.GetRequiredService<GatewayRuntime>().Ready.WaitAsync(TimeSpan.FromSeconds(20));
-        return new TestGateway(host, directory);
+        var values = GatewayTestHost.Settings(directory.FullName, 0, settings?.AsReadOnly());
+        return new TestGateway(await GatewayTestHost.StartAsync(values, GatewayTestHost.Enroll(deviceIds, DevicePassword)), directory);
     }
 
     public async Task<IMqttClient> ConnectDeviceAsync(string deviceId)
@@ -71,10 +54,5 @@ public sealed class TestGateway : IAsyncDisposable
         MacsPerSecond = 1e9,
     };
 
-    public async ValueTask DisposeAsync()
-    {
-        await Host.StopAsync();
-        Host.Dispose();
-        try { _directory.Delete(recursive: true); } catch (IOException) { }
-    }
+    public ValueTask DisposeAsync() => new(GatewayTestHost.StopAsync(Host, Directory));
 }

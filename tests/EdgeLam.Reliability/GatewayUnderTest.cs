@@ -1,14 +1,11 @@
-using System.Net;
-using System.Net.Sockets;
 using EdgeLam.Gateway.Broker;
 using EdgeLam.Gateway.Hosting;
 using EdgeLam.Gateway.Persistence;
 using EdgeLam.Gateway.Training.Rounds;
 using EdgeLam.Gateway.Training.Strategies;
-using Microsoft.Extensions.Configuration;
+using EdgeLam.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using MQTTnet.Server;
 
 namespace EdgeLam.Reliability;
@@ -53,24 +50,8 @@ public sealed class GatewayUnderTest : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), "edgelam-reliability-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
-        var values = new Dictionary<string, string?>
-        {
-            ["Broker:Port"] = FreeTcpPort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Broker:CredentialsPath"] = Path.Combine(directory, "credentials.json"),
-            ["Gateway:DatabasePath"] = Path.Combine(directory, "gateway.db"),
-            ["Gateway:ModelLayers"] = "2",
-            ["Gateway:ModelDim"] = "16",
-            ["Gateway:MlpDim"] = "32",
-            ["Gateway:Heads"] = "2",
-            ["Training:RoundTimeout"] = "00:00:30",
-            ["Training:OfflineGrace"] = "00:00:10",
-            ["Training:Quorum"] = "0.5",
-            ["Training:LocalSteps"] = "4",
-            ["Training:BatchSize"] = "16",
-            ["Training:PartitionCount"] = "8",
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
+        // A fixed port, not 0: a restarted gateway must listen where the devices reconnect.
+        var values = GatewayTestHost.Settings(directory, Loopback.FreeTcpPort(), GatewayTestHost.SmallModel, ReliabilityRounds, settings);
         var gateway = new GatewayUnderTest(directory, values);
         var credentials = new CredentialStore(gateway.CredentialsPath);
         credentials.Enroll(values.GetValueOrDefault("Broker:GatewayUser") ?? "gateway", ClientRole.Gateway, values.GetValueOrDefault("Broker:GatewayPassword") ?? "change-me-gateway");
@@ -118,15 +99,8 @@ public sealed class GatewayUnderTest : IAsyncDisposable
 
     private async Task StartHostAsync()
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(_settings);
-        builder.Logging.ClearProviders();
-        builder.Services.AddEdgeLamGateway(builder.Configuration);
-        var host = builder.Build();
-        await host.StartAsync().ConfigureAwait(false);
-        var runtime = host.Services.GetRequiredService<GatewayRuntime>();
-        await runtime.Ready.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        Port = runtime.BrokerPort;
+        var host = await GatewayTestHost.StartAsync(_settings).ConfigureAwait(false);
+        Port = host.Services.GetRequiredService<GatewayRuntime>().BrokerPort;
         _host = host;
     }
 
@@ -135,18 +109,25 @@ public sealed class GatewayUnderTest : IAsyncDisposable
         if (_host is { } host)
         {
             await _roundCancellation.CancelAsync().ConfigureAwait(false);
-            await host.StopAsync().ConfigureAwait(false);
-            host.Dispose();
+            await GatewayTestHost.StopAsync(host, Directory).ConfigureAwait(false);
+        }
+        else
+        {
+            try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
 
         _roundCancellation.Dispose();
-        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    public static int FreeTcpPort()
+    /// <summary>Rounds, quorum and training short enough for fault scenarios with real agents.</summary>
+    private static readonly Dictionary<string, string?> ReliabilityRounds = new()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+        ["Training:RoundTimeout"] = "00:00:30",
+        ["Training:OfflineGrace"] = "00:00:10",
+        ["Training:Quorum"] = "0.5",
+        ["Training:LocalSteps"] = "4",
+        ["Training:BatchSize"] = "16",
+        ["Training:PartitionCount"] = "8",
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
 }

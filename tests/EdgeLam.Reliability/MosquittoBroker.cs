@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using EdgeLam.Gateway.Broker;
+using EdgeLam.Tests.Shared;
 
 namespace EdgeLam.Reliability;
 
@@ -25,7 +26,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
     public static async Task<MosquittoBroker> StartAsync(string directory, IEnumerable<CredentialRecord> identities)
     {
         if (!IsInstalled) throw new InvalidOperationException($"{ExecutablePath} is missing: install the Debian package 'mosquitto'");
-        var port = GatewayUnderTest.FreeTcpPort();
+        var port = Loopback.FreeTcpPort();
         MosquittoConfigWriter.WriteAll(directory, port, identities);
         var broker = new MosquittoBroker(Path.Combine(directory, "mosquitto.conf"), port);
         await broker.StartProcessAsync().ConfigureAwait(false);

@@ -1,11 +1,9 @@
 using EdgeLam.Contracts.Messages;
 using EdgeLam.Contracts.Wire;
-using EdgeLam.Gateway.Broker;
 using EdgeLam.Gateway.Hosting;
-using Microsoft.Extensions.Configuration;
+using EdgeLam.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
@@ -31,30 +29,16 @@ public sealed class GatewayHarness : IAsyncDisposable
     public static async Task<GatewayHarness> StartAsync(IEnumerable<string> deviceIds, Dictionary<string, string?>? settings = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "edgelam-gw-" + Guid.NewGuid().ToString("N"));
-        var values = new Dictionary<string, string?>
-        {
-            ["Broker:Port"] = "0",
-            ["Broker:CredentialsPath"] = Path.Combine(directory, "credentials.json"),
-            ["Gateway:DatabasePath"] = Path.Combine(directory, "gateway.db"),
-            ["Gateway:ModelLayers"] = "2",
-            ["Gateway:ModelDim"] = "16",
-            ["Gateway:MlpDim"] = "32",
-            ["Gateway:Heads"] = "2",
-            ["Training:RoundTimeout"] = "00:00:20",
-            ["Training:OfflineGrace"] = "00:00:00",
-        };
-        foreach (var (key, value) in settings ?? []) values[key] = value;
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(values);
-        builder.Logging.ClearProviders();
-        builder.Services.AddEdgeLamGateway(builder.Configuration);
-        var host = builder.Build();
-        var credentials = host.Services.GetRequiredService<CredentialStore>();
-        foreach (var id in deviceIds) credentials.Enroll(id, ClientRole.Device, DevicePassword);
-        await host.StartAsync();
-        await host.Services.GetRequiredService<GatewayRuntime>().Ready.WaitAsync(TimeSpan.FromSeconds(20));
-        return new GatewayHarness(host, directory);
+        var values = GatewayTestHost.Settings(directory, 0, GatewayTestHost.SmallModel, ShortRounds, settings);
+        return new GatewayHarness(await GatewayTestHost.StartAsync(values, GatewayTestHost.Enroll(deviceIds, DevicePassword)), directory);
     }
+
+    /// <summary>Rounds short enough for tests; a device that goes offline fails its round at once.</summary>
+    private static readonly Dictionary<string, string?> ShortRounds = new()
+    {
+        ["Training:RoundTimeout"] = "00:00:20",
+        ["Training:OfflineGrace"] = "00:00:00",
+    };
 
     public async Task<IMqttClient> ConnectDeviceAsync(string deviceId)
     {
@@ -86,10 +70,5 @@ public sealed class GatewayHarness : IAsyncDisposable
         MacsPerSecond = 1e6,
     };
 
-    public async ValueTask DisposeAsync()
-    {
-        await Host.StopAsync();
-        Host.Dispose();
-        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public ValueTask DisposeAsync() => new(GatewayTestHost.StopAsync(Host, _directory));
 }
