@@ -50,6 +50,7 @@ public sealed class DemoFleet : IAsyncDisposable
             $"--Training:PartitionCount={spec.Devices.Max(d => d.Shard) + 1}",
             $"--Training:RoundTimeout={settings.RoundTimeout}",
             "--Training:Quorum=0.5",
+            .. settings.AdaptedProjections.Select((projection, i) => $"--Training:AdaptedProjections:{i}={projection}"),
             $"--Inference:ModelledWanRoundTrip={TimeSpan.FromMilliseconds(settings.ModelledWanRoundTripMilliseconds)}",
             $"--Inference:ModelledWanMegabitsPerSecond={settings.ModelledWanMegabitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
             "--Logging:LogLevel:Default=Warning",

@@ -111,7 +111,6 @@ public static class DemoRunner
         foreach (var target in unlearning.Targets)
             AnsiConsole.MarkupLine(target.Met ? $"[green]met[/]: {Markup.Escape(target.Requirement)}" : $"[red]missed[/]: {Markup.Escape(target.Requirement)}");
 
-        results.Notes.Add("full_fedavg (every device sends all model weights) is not run: the wire contract has no full-weight update message yet.");
         results.Notes.Add("ESP32 timings are modelled from the board profile's MAC/s; the emulator runs the firmware core at host speed (pacing scale 0).");
         results.Notes.Add($"Inference: every device of the emulated fleet, the broker and the gateway share this host's {Environment.ProcessorCount} cores, and agents run their stages at host speed; capacity and latency are this host's, bounded by its CPU, not the boards' modelled speeds.");
         results.Plots.Add(Path.GetFileName(DemoPlots.AccuracyPerRound(outputDirectory, results.Training, baseAccuracy)));
@@ -165,6 +164,8 @@ public static class DemoRunner
         }
 
         AnsiConsole.Write(table);
+        foreach (var target in TrainingTargets.Evaluate(results.Training))
+            AnsiConsole.MarkupLine(Markup.Escape("  target " + TrainingTargets.Describe(target)));
     }
 
     internal static void PrintInference(InferenceExperimentResult inference)

@@ -13,6 +13,11 @@ public sealed record DemoSettings
     public int LocalSteps { get; init; } = 25;
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 1e-3;
+    /// <summary>
+    /// Projections LoRA adapts (Training:AdaptedProjections): q and v of every block (Hu et al. 2021, §7.1) and the last
+    /// block's fc2, the one projection the ESP32 firmware trains; measured against all six in the training README.
+    /// </summary>
+    public IReadOnlyList<string> AdaptedProjections { get; init; } = ["q", "v", "blocks.3.fc2"];
     public TimeSpan RoundTimeout { get; init; } = TimeSpan.FromMinutes(3);
     public int EvaluationImages { get; init; } = 2000;
     public int Seed { get; init; } = 1;

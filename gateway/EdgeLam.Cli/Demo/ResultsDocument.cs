@@ -66,6 +66,10 @@ public static class ResultsDocument
             ["base_accuracy"] = results.BaseAccuracy,
             ["evaluation_images"] = results.EvaluationImages,
             ["strategies"] = strategies,
+            ["targets"] = new JsonArray([.. TrainingTargets.Evaluate(results.Training).Select(t => (JsonNode)new JsonObject
+            {
+                ["name"] = t.Name, ["requirement"] = t.Requirement, ["measured"] = t.Measured, ["limit"] = t.Limit, ["met"] = t.Met,
+            })]),
         };
     }
 

@@ -21,15 +21,18 @@ public static class GatewayServiceCollectionExtensions
     {
         services.AddOptions<BrokerOptions>().Bind(configuration.GetSection(BrokerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<TrainingOptions>().Bind(configuration.GetSection(TrainingOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TrainingOptions>().Bind(configuration.GetSection(TrainingOptions.Section)).ValidateDataAnnotations()
+            .Validate<IOptions<GatewayOptions>>((o, gateway) => AdapterLayout.SelectionError(ModelConfig(gateway.Value), o.AdaptedProjections) is null,
+                "Training:AdaptedProjections names a projection the model does not have; entries are q, k, v, o, fc1, fc2 or blocks.{layer}.{kind}.")
+            .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new CredentialStore(sp.GetRequiredService<IOptions<BrokerOptions>>().Value.CredentialsPath));
         services.AddSingleton(sp => new GatewayStore(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.DatabasePath));
         services.AddSingleton(sp =>
         {
-            var o = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
-            return AdapterLayout.ForTinyVit(new TinyVitConfig(ModelDim: o.ModelDim, Layers: o.ModelLayers, Heads: o.Heads, MlpDim: o.MlpDim));
+            var adapted = sp.GetRequiredService<IOptions<TrainingOptions>>().Value.AdaptedProjections;
+            return AdapterLayout.ForTinyVit(ModelConfig(sp.GetRequiredService<IOptions<GatewayOptions>>().Value), adapted);
         });
         services.AddSingleton<EmbeddedBroker>();
         services.AddSingleton<GatewayMqttClient>();
@@ -46,4 +49,6 @@ public static class GatewayServiceCollectionExtensions
         services.AddEdgeLamApi(configuration);
         return services;
     }
+
+    private static TinyVitConfig ModelConfig(GatewayOptions o) => new(ModelDim: o.ModelDim, Layers: o.ModelLayers, Heads: o.Heads, MlpDim: o.MlpDim);
 }

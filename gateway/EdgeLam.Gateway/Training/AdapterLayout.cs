@@ -73,10 +73,15 @@ public sealed class AdapterLayout
     public IEnumerable<AdaptedProjection> ProjectionsOfLayers(IReadOnlyCollection<int>? layers) =>
         layers is null ? Projections : Projections.Where(p => layers.Contains(p.Layer));
 
-    /// <summary>All six projections of every encoder block of the tiny ViT.</summary>
-    public static AdapterLayout ForTinyVit(TinyVitConfig config)
+    /// <summary>
+    /// The adapted projections of the tiny ViT: all six of every encoder block when <paramref name="selection"/> is
+    /// null or empty; otherwise each entry is a kind adapted in every block ("q") or one projection ("blocks.3.fc2").
+    /// </summary>
+    public static AdapterLayout ForTinyVit(TinyVitConfig config, IReadOnlyCollection<string>? selection = null)
     {
         config.Validate();
+        if (SelectionError(config, selection) is { } error)
+            throw new ArgumentException(error, nameof(selection));
         var projections = new List<AdaptedProjection>();
         for (var layer = 0; layer < config.Layers; layer++)
         {
@@ -85,7 +90,23 @@ public sealed class AdapterLayout
             projections.Add(new AdaptedProjection(layer, "fc1", config.ModelDim, config.MlpDim));
             projections.Add(new AdaptedProjection(layer, "fc2", config.MlpDim, config.ModelDim));
         }
+        if (selection is { Count: > 0 })
+            projections = projections.Where(p => selection.Contains(p.Kind) || selection.Contains(p.Name)).ToList();
         var shapes = new TinyVitWeights(config).Tensors().ToDictionary(t => t.Name, t => t.Shape, StringComparer.Ordinal);
         return new AdapterLayout(projections, shapes);
+    }
+
+    /// <summary>A sentence naming the first entry that selects no projection of <paramref name="config"/>, or null.</summary>
+    public static string? SelectionError(TinyVitConfig config, IReadOnlyCollection<string>? selection)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        foreach (var entry in selection ?? [])
+        {
+            var known = ProjectionNames.Kinds.Contains(entry)
+                || (ProjectionNames.TryParse(entry, out var layer, out _) && layer < config.Layers);
+            if (!known)
+                return $"Adapted projection '{entry}' is neither a kind ({string.Join(", ", ProjectionNames.Kinds)}) nor blocks.{{0..{config.Layers - 1}}}.{{kind}}.";
+        }
+        return null;
     }
 }

@@ -36,7 +36,9 @@ public sealed class ScriptedTrainingDevice : IAsyncDisposable
     private readonly UpdateDefect _defect;
     private readonly bool _vanish;
     private readonly bool _replayAndResend;
+    private readonly TaskCompletionSource _updatesReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _uploaded;
+    private int _assignMessages;
 
     private ScriptedTrainingDevice(IMqttClient client, DeviceHello hello, UpdateDefect defect, bool vanish, bool replayAndResend)
     {
@@ -57,6 +59,21 @@ public sealed class ScriptedTrainingDevice : IAsyncDisposable
     public ConcurrentQueue<AdapterHeader> Adapters { get; } = new();
     public TaskCompletionSource<Rejection> Rejections { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public long UploadedBytes => Interlocked.Read(ref _uploaded);
+
+    /// <summary>Assignment messages received, re-sent copies included.</summary>
+    public int AssignMessages => Volatile.Read(ref _assignMessages);
+
+    /// <summary>When true, updates wait for <see cref="ReleaseUpdates"/> before they are sent.</summary>
+    public bool HoldUpdates { get; set; }
+
+    /// <summary>Completes with the first assignment received.</summary>
+    public TaskCompletionSource<TrainingAssignment> FirstAssignment { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ReleaseUpdates() => _updatesReleased.TrySetResult();
+
+    /// <summary>Sends the hello again on the same connection, as a device does after it restarts its application.</summary>
+    public Task SayHelloAgainAsync() =>
+        GatewayHarness.PublishAsync(_client, Topics.Device(_hello.DeviceId, DeviceTopic.Hello), WireMessages.Encode(_hello));
 
     /// <summary>With <paramref name="replayAndResend"/> the device sends its update, the same bytes again, then a second update with a new nonce.</summary>
     public static async Task<ScriptedTrainingDevice> StartAsync(GatewayHarness gateway, DeviceHello hello, UpdateDefect defect = UpdateDefect.None, bool vanishOnAssignment = false,
@@ -89,6 +106,8 @@ public sealed class ScriptedTrainingDevice : IAsyncDisposable
                 break;
             case DeviceTopic.Assign:
                 var assignment = WireMessages.Decode<TrainingAssignment>(payload);
+                Interlocked.Increment(ref _assignMessages);
+                FirstAssignment.TrySetResult(assignment);
                 // Like the agent and the firmware, a device trains each round once: a re-sent assignment is ignored.
                 if (Assignments.Any(a => a.Round == assignment.Round)) break;
                 Assignments.Enqueue(assignment);
@@ -104,7 +123,11 @@ public sealed class ScriptedTrainingDevice : IAsyncDisposable
                 var topic = Topics.Device(_hello.DeviceId, DeviceTopic.Update);
                 if (!_replayAndResend)
                 {
-                    _ = Task.Run(() => GatewayHarness.PublishAsync(_client, topic, update));
+                    _ = Task.Run(async () =>
+                    {
+                        if (HoldUpdates) await _updatesReleased.Task;
+                        await GatewayHarness.PublishAsync(_client, topic, update);
+                    });
                     break;
                 }
 

@@ -195,6 +195,34 @@ public sealed class TrainingRoundTests
         await device.DisposeAsync();
     }
 
+    [Fact]
+    public async Task A_device_that_says_hello_again_while_it_trains_is_not_sent_its_assignment_again()
+    {
+        await using var gateway = await GatewayHarness.StartAsync(["pi-1"]);
+        var registry = gateway.Get<DeviceRegistry>();
+        var device = await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("pi-1", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16));
+        device.HoldUpdates = true;
+        await WaitForDevicesAsync(registry, 1);
+        var coordinator = gateway.Get<TrainingCoordinator>();
+        var first = coordinator.RunRoundAsync(new FedFtHStrategy(), "fedft_h");
+        await device.FirstAssignment.Task.WaitAsync(Wait);
+
+        // The coordinator handles DeviceOnline before this handler (it subscribed first), so a re-send would already be under way.
+        var helloSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        registry.DeviceOnline += online => { if (online.DeviceId == "pi-1") helloSeen.TrySetResult(); };
+        await device.SayHelloAgainAsync();
+        await helloSeen.Task.WaitAsync(Wait);
+        device.ReleaseUpdates();
+        var outcome = await first.WaitAsync(Wait);
+        Assert.True(outcome.Aggregated, outcome.Summary);
+
+        // The next round's assignment travels the same way after any re-send of the first one.
+        var second = await coordinator.RunRoundAsync(new FedFtHStrategy(), "fedft_h").WaitAsync(Wait);
+        Assert.True(second.Aggregated, second.Summary);
+        Assert.Equal(2, device.AssignMessages);
+        await device.DisposeAsync();
+    }
+
     private static (string Reason, string? Code) Describe(Rejection rejection) => (WireMessages.EnumName(rejection.Reason), rejection.ErrorCode);
 
     private static async Task WaitForDevicesAsync(DeviceRegistry registry, int count)

@@ -26,6 +26,19 @@ public static class LoraFrames
     }
 
     /// <summary>
+    /// The projections of <paramref name="layers"/> whose factors <paramref name="bundle"/> carries: the gateway sends the
+    /// start adapter of exactly what it wants adapted, which may be fewer projections than a layer has. Empty without a bundle.
+    /// </summary>
+    public static IReadOnlyList<LoraTarget> AdaptedIn(TensorBundle? bundle, IReadOnlyCollection<int> layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (bundle is null) return [];
+        return [.. layers.Order().SelectMany(layer => LoraProjections.All.Select(projection => new LoraTarget(layer, projection)))
+            .Where(t => bundle.Find(LoraFrameName.Of(t.Layer, t.Projection, isA: true)) is not null
+                && bundle.Find(LoraFrameName.Of(t.Layer, t.Projection, isA: false)) is not null)];
+    }
+
+    /// <summary>
     /// Copies the factors of <paramref name="bundle"/> into the matching adapters of <paramref name="adapters"/>;
     /// returns how many adapters were filled. Frames for layers or projections the set does not adapt are skipped.
     /// </summary>

@@ -20,8 +20,8 @@ public sealed record LoraRoundResult(MessageBundle<LoraUpdateHeader> Update, dou
 
 /// <summary>
 /// One round of local LoRA training (the FedFT-H client step): start from the global adapter the gateway sent
-/// (or A random and B zero, so the first round starts exactly at the base model; Hu et al. 2021, §4.1), train only
-/// the adapters on the device's shard with the base frozen, and package the factors at the assigned precision.
+/// (or A random and B zero, so the first round starts exactly at the base model; Hu et al. 2021, §4.1), adapting the
+/// projections it carries, train only the adapters on the device's shard with the base frozen, and package the factors at the assigned precision.
 /// </summary>
 public static class LoraTrainingJob
 {
@@ -54,7 +54,10 @@ public static class LoraTrainingJob
         ArgumentNullException.ThrowIfNull(baseModel);
         ArgumentNullException.ThrowIfNull(shard);
         TinyVitConfig config = baseModel.Weights.Config;
-        var adapters = LoraAdapterSet.Create(config, assignment.Rank, loraAlpha, seed, assignment.Layers);
+        var sent = LoraFrames.AdaptedIn(globalAdapter, assignment.Layers);
+        var adapters = sent.Count > 0
+            ? new LoraAdapterSet(config, assignment.Rank, loraAlpha, sent)
+            : LoraAdapterSet.Create(config, assignment.Rank, loraAlpha, seed, assignment.Layers);
         if (globalAdapter is not null)
             LoraFrames.Import(globalAdapter, adapters);
 

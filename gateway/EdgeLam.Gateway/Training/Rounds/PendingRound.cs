@@ -18,6 +18,7 @@ internal sealed class PendingRound(string strategyName, IFederatedStrategy strat
     private readonly Dictionary<string, TrainingFailure> _failures = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _losses = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _awaySince = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _mayLackAssignment = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _allSettled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _absences;
     private long _downlinkBytes;
@@ -79,8 +80,28 @@ internal sealed class PendingRound(string strategyName, IFederatedStrategy strat
             if (!Instructions.ContainsKey(deviceId) || IsSettled(deviceId)) return null;
             var absence = ++_absences;
             _awaySince[deviceId] = absence;
+            _mayLackAssignment.Add(deviceId);
             return absence;
         }
+    }
+
+    /// <summary>
+    /// Notes that the device may not hold its assignment: the send failed, or the gateway restarted and cannot know
+    /// what reached it. Such a device, and one that was away, is sent its assignment again when it comes back.
+    /// </summary>
+    public void MarkMayLackAssignment(string deviceId)
+    {
+        lock (_gate)
+            if (Instructions.ContainsKey(deviceId) && !IsSettled(deviceId)) _mayLackAssignment.Add(deviceId);
+    }
+
+    /// <summary>
+    /// True once for an unsettled device that was away or may have missed its assignment: the caller sends it again.
+    /// A device that merely says hello again while it trains is not disturbed.
+    /// </summary>
+    public bool TakeResend(string deviceId)
+    {
+        lock (_gate) return _mayLackAssignment.Remove(deviceId) && !IsSettled(deviceId);
     }
 
     public void MarkBack(string deviceId)

@@ -352,7 +352,11 @@ public sealed partial class TrainingCoordinator : IDisposable
             await PublishEventAsync(GatewayEventKind.RoundStarted, pending.Round,
                 $"{pending.StrategyName}: resumed after a restart with {kept} of {pending.Instructions.Count} updates kept").ConfigureAwait(false);
             foreach (var instruction in pending.Instructions.Values.Where(i => pending.IsUnsettled(i.DeviceId)))
+            {
+                // After a restart the gateway cannot know which devices were connected when it sent: each may reconnect later.
+                pending.MarkMayLackAssignment(instruction.DeviceId);
                 await TrySendAsync(pending, instruction, _stopping.Token).ConfigureAwait(false);
+            }
             return await CloseAsync(pending, started, _stopping.Token).ConfigureAwait(false);
         }
         finally
@@ -495,6 +499,7 @@ public sealed partial class TrainingCoordinator : IDisposable
         catch (Exception ex) when (ex is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException or WireFormatException)
         {
             // A device that is offline now gets its assignment again when it says hello.
+            pending.MarkMayLackAssignment(instruction.DeviceId);
             LogAssignmentNotSent(instruction.DeviceId, pending.Round, ex.Message);
         }
     }
@@ -530,8 +535,8 @@ public sealed partial class TrainingCoordinator : IDisposable
     {
         if (_pending is not { } pending) return;
         pending.MarkBack(device.DeviceId);
-        // A device that reconnects (after a link drop or a gateway restart) may have lost its assignment: send it again; devices train each round once.
-        if (pending.IsUnsettled(device.DeviceId) && pending.Instructions.TryGetValue(device.DeviceId, out var instruction))
+        // Only a device that was away (or may have missed its assignment) gets it again; one that is online and training is left alone.
+        if (pending.TakeResend(device.DeviceId) && pending.Instructions.TryGetValue(device.DeviceId, out var instruction))
             _ = TrySendAsync(pending, instruction, _stopping.Token);
     }
 

@@ -56,6 +56,12 @@ public sealed class TrainingOptions
 
     public int Seed { get; set; } = 1234;
 
+    /// <summary>
+    /// Which projections LoRA adapts: a kind in every block ("q") or one projection ("blocks.3.fc2"); empty adapts all
+    /// six of every block. Fewer projections carry fewer bytes per update (Hu et al. 2021, §7.1: q and v suffice).
+    /// </summary>
+    public List<string> AdaptedProjections { get; set; } = [];
+
     /// <summary>Updates with a larger norm are rejected (‖Σ s·B·A‖ of the adapters, ‖w − w_global‖ of full weights).</summary>
     [Range(1e-6, 1e12)]
     public double MaximumUpdateNorm { get; set; } = TrainingHyperparameters.DefaultMaximumUpdateNorm;
