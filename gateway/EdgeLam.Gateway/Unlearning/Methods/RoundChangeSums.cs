@@ -11,82 +11,96 @@ namespace EdgeLam.Gateway.Unlearning.Methods;
 /// </summary>
 public sealed class RoundChangeSums
 {
-    private readonly Dictionary<(int Round, string Projection), (DenseUpdate Sum, double Weight)> _rounds = [];
-    private readonly Dictionary<string, DenseUpdate> _total = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _roundsTraining = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<(int Round, ContributionChange Change)>> _byDevice = new(StringComparer.Ordinal);
-    private readonly Dictionary<int, int> _contributorsPerRound = [];
+    private readonly List<string> _projections = [];
+    private readonly List<DenseUpdate> _totals = [];
+    private readonly List<int> _roundsTraining = [];
+    private readonly Dictionary<string, DeviceTerms> _byDevice = new(StringComparer.Ordinal);
+    private readonly int _rounds;
+
+    /// <summary>Σ w_k·δ_k and Σ w_k of one projection in one round.</summary>
+    private sealed class RoundSum(int projection, DenseUpdate sum)
+    {
+        public int Projection { get; } = projection;
+        public DenseUpdate Sum { get; } = sum;
+        public double Weight { get; set; }
+    }
+
+    /// <summary>A device's terms (its change in one projection of one round, and that round's sum) and the rounds nobody else took part in.</summary>
+    private sealed record DeviceTerms(List<(RoundSum Round, DenseUpdate Change, double Weight)> Terms, int SoloRounds);
 
     /// <param name="contributions">Every stored contribution with its change.</param>
-    public RoundChangeSums(IEnumerable<(StoredContribution Contribution, ContributionChange Change)> contributions)
+    public RoundChangeSums(IReadOnlyList<(StoredContribution Contribution, ContributionChange Change)> contributions)
     {
         ArgumentNullException.ThrowIfNull(contributions);
+        var projectionIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var sums = new Dictionary<(int Round, int Projection), RoundSum>();
         foreach (var (contribution, change) in contributions)
         {
-            _contributorsPerRound[contribution.Round] = _contributorsPerRound.GetValueOrDefault(contribution.Round) + 1;
             if (!_byDevice.TryGetValue(contribution.DeviceId, out var own))
-                _byDevice[contribution.DeviceId] = own = [];
-            own.Add((contribution.Round, change));
+                _byDevice[contribution.DeviceId] = own = new DeviceTerms([], 0);
             foreach (var (name, delta) in change.Projections)
             {
-                var key = (contribution.Round, name);
-                var (sum, weight) = _rounds.TryGetValue(key, out var known) ? known : (new DenseUpdate(delta.OutFeatures, delta.InFeatures), 0.0);
-                sum.AddScaled(delta, change.Weight);
-                _rounds[key] = (sum, weight + change.Weight);
+                if (!projectionIndex.TryGetValue(name, out var p))
+                {
+                    projectionIndex[name] = p = _projections.Count;
+                    _projections.Add(name);
+                    _totals.Add(new DenseUpdate(delta.OutFeatures, delta.InFeatures));
+                    _roundsTraining.Add(0);
+                }
+                if (!sums.TryGetValue((contribution.Round, p), out var round))
+                    sums[(contribution.Round, p)] = round = new RoundSum(p, new DenseUpdate(delta.OutFeatures, delta.InFeatures));
+                round.Sum.AddScaled(delta, change.Weight);
+                round.Weight += change.Weight;
+                own.Terms.Add((round, delta, change.Weight));
             }
         }
-        foreach (var ((_, name), (sum, weight)) in _rounds)
+        foreach (var round in sums.Values.Where(s => s.Weight > 0))
         {
-            if (weight <= 0)
-                continue;
-            if (!_total.TryGetValue(name, out var total))
-                _total[name] = total = new DenseUpdate(sum.OutFeatures, sum.InFeatures);
-            total.AddScaled(sum, 1 / weight);
-            _roundsTraining[name] = _roundsTraining.GetValueOrDefault(name) + 1;
+            _totals[round.Projection].AddScaled(round.Sum, 1 / round.Weight);
+            _roundsTraining[round.Projection]++;
         }
+        var contributorsPerRound = contributions.GroupBy(c => c.Contribution.Round).ToDictionary(g => g.Key, g => g.Count());
+        _rounds = contributorsPerRound.Count;
+        foreach (var group in contributions.GroupBy(c => c.Contribution.DeviceId, StringComparer.Ordinal))
+            _byDevice[group.Key] = _byDevice[group.Key] with { SoloRounds = group.Count(c => contributorsPerRound[c.Contribution.Round] == 1) };
     }
 
     /// <summary>The global state of the history without <paramref name="deviceId"/> (null: nobody excluded), starting from no adapters.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per unlearning: compiled optimized from the first call
     public GlobalModelState Without(string? deviceId)
     {
-        var own = deviceId is not null && _byDevice.TryGetValue(deviceId, out var found) ? found : [];
-        var result = new Dictionary<string, DenseUpdate>(StringComparer.Ordinal);
-        var roundsTraining = new Dictionary<string, int>(_roundsTraining, StringComparer.Ordinal);
-        DenseUpdate Result(string name) => result.TryGetValue(name, out var copy) ? copy : result[name] = _total[name].Copy();
-        foreach (var (round, change) in own)
+        var own = deviceId is not null && _byDevice.TryGetValue(deviceId, out var found) ? found : new DeviceTerms([], 0);
+        var result = new DenseUpdate?[_projections.Count];
+        var roundsTraining = _roundsTraining.ToArray();
+        foreach (var (round, change, weight) in own.Terms)
         {
-            foreach (var (name, delta) in change.Projections)
+            if (round.Weight <= 0)
+                continue;
+            var target = (result[round.Projection] ??= _totals[round.Projection].Copy()).Values;
+            var sum = round.Sum.Values;
+            var removed = change.Values;
+            var remaining = round.Weight - weight;
+            if (remaining > 0)
             {
-                var (sum, weight) = _rounds[(round, name)];
-                if (weight <= 0)
-                    continue;
-                var target = Result(name).Values;
-                var remaining = weight - change.Weight;
-                var values = sum.Values;
-                var removed = delta.Values;
-                if (remaining > 0)
-                {
-                    // Σwδ/Σw out, (Σwδ − w_d·δ_d)/(Σw − w_d) in.
-                    for (var i = 0; i < target.Length; i++)
-                        target[i] += ((values[i] - (change.Weight * removed[i])) / remaining) - (values[i] / weight);
-                }
-                else
-                {
-                    for (var i = 0; i < target.Length; i++)
-                        target[i] -= values[i] / weight;
-                    roundsTraining[name]--; // nobody else trained it that round
-                }
+                // Σwδ/Σw out, (Σwδ − w_d·δ_d)/(Σw − w_d) in.
+                double before = 1 / round.Weight, after = 1 / remaining;
+                for (var i = 0; i < target.Length; i++)
+                    target[i] += ((sum[i] - (weight * removed[i])) * after) - (sum[i] * before);
+            }
+            else
+            {
+                for (var i = 0; i < target.Length; i++)
+                    target[i] -= sum[i] / round.Weight;
+                roundsTraining[round.Projection]--; // nobody else trained it that round
             }
         }
 
         var adapters = new Dictionary<string, LoraFactors>(StringComparer.Ordinal);
-        foreach (var (name, total) in _total)
+        for (var p = 0; p < _projections.Count; p++)
         {
-            if (roundsTraining[name] > 0)
-                adapters[name] = (result.TryGetValue(name, out var changed) ? changed : total).ToExactProduct();
+            if (roundsTraining[p] > 0)
+                adapters[_projections[p]] = (result[p] ?? _totals[p]).ToExactProduct();
         }
-        var ownRounds = own.GroupBy(c => c.Round).Count(g => _contributorsPerRound[g.Key] == g.Count());
-        return new GlobalModelState(_contributorsPerRound.Count - ownRounds, ModelParameters.FromAdapters(adapters));
+        return new GlobalModelState(_rounds - own.SoloRounds, ModelParameters.FromAdapters(adapters));
     }
 }

@@ -49,6 +49,7 @@ public sealed class ContributionHistory
     private readonly Lock _gate = new();
     private readonly Dictionary<(int Round, string DeviceId), (StoredContribution Contribution, ContributionChange? Change)> _decoded = [];
     private IReadOnlyList<StoredContribution> _ordered = [];
+    private int[] _rounds = [];
     private RoundChangeSums? _sums;
 
     /// <summary>Brings the decoded history up to date with <paramref name="store"/> and returns it, ordered by round then device.</summary>
@@ -72,9 +73,11 @@ public sealed class ContributionHistory
         lock (_gate)
         {
             var history = RefreshCore(store);
-            var rounds = _decoded.Keys.Select(k => k.Round).Distinct();
-            return _sums is not null && rounds.All(round => strategyOfRound(round).AggregatesChangesFromStart)
-                ? _sums.Without(excludedDeviceId)
+            var averagesChanges = _sums is not null;
+            foreach (var round in _rounds)
+                averagesChanges &= strategyOfRound(round).AggregatesChangesFromStart;
+            return averagesChanges
+                ? _sums!.Without(excludedDeviceId)
                 : HistoryReplay.Replay(history, excludedDeviceId, strategyOfRound, layout, hyperparameters);
         }
     }
@@ -100,7 +103,8 @@ public sealed class ContributionHistory
         {
             var ordered = _decoded.Values.OrderBy(c => c.Contribution.Round).ThenBy(c => c.Contribution.DeviceId, StringComparer.Ordinal).ToArray();
             _ordered = [.. ordered.Select(c => c.Contribution)];
-            _sums = ordered.All(c => c.Change is not null) ? new RoundChangeSums(ordered.Select(c => (c.Contribution, c.Change!))) : null;
+            _rounds = [.. _ordered.Select(c => c.Round).Distinct()];
+            _sums = ordered.All(c => c.Change is not null) ? new RoundChangeSums([.. ordered.Select(c => (c.Contribution, c.Change!))]) : null;
         }
         return _ordered;
     }
