@@ -5,6 +5,7 @@ using EdgeLam.Gateway.Fleet;
 using EdgeLam.Gateway.Persistence;
 using EdgeLam.Gateway.Training.Frames;
 using EdgeLam.Gateway.Training.Rounds;
+using EdgeLam.Tests.Shared;
 
 namespace EdgeLam.Reliability;
 
@@ -112,12 +113,12 @@ public static class FaultScenarios
     public static async Task<ScenarioResult> MosquittoRestartAsync(FaultScenarioOptions options)
     {
         var clock = Stopwatch.StartNew();
-        MosquittoBroker? mosquitto = null;
+        MosquittoProcess? mosquitto = null;
         try
         {
             await using var fleet = await SlowDeviceFleet.StartAsync(options, prepare: async (directory, credentials) =>
             {
-                mosquitto = await MosquittoBroker.StartAsync(directory, credentials.Records).ConfigureAwait(false);
+                mosquitto = await MosquittoProcess.StartAsync(directory, credentials.Records).ConfigureAwait(false);
                 return new Dictionary<string, string?> { ["Broker:Mode"] = "External", ["Broker:Port"] = mosquitto.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
             }).ConfigureAwait(false);
             var (gateway, agents) = (fleet.Gateway, fleet.Agents);
