@@ -345,7 +345,8 @@ public sealed partial class DeviceAgent : IAsyncDisposable
 
             _inferring = Volatile.Read(ref _queuedInference) > 0;
             RefreshLed();
-            await PublishResultAsync(task, result, cancellationToken).ConfigureAwait(false);
+            // The broker's acknowledgement is awaited off the compute loop: the next task runs while this result is on its way.
+            _ = PublishResultAsync(task, result, cancellationToken);
         }
     }
 

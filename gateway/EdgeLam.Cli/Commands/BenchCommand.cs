@@ -25,7 +25,7 @@ internal static class BenchCommand
     {
         var quick = new Option<bool>("--quick") { Description = "The quick demo's request count" };
         var fleet = new Option<FileInfo?>("--fleet") { Description = "Fleet spec (default hardware/fleets/demo-fleet.json)" };
-        var json = new Option<FileInfo?>("--json") { Description = "Also write the inference results (results.json's inference object) to this file" };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write every measured field of the inference experiment (per-device tasks and bytes, latencies, placement) as JSON to this file" };
         var command = new Command("inference", "The demo's inference experiment alone (capacity, latency, QoS, memory per strategy, and its targets) on the emulated fleet") { quick, fleet, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {

@@ -174,17 +174,19 @@ public static class DemoRunner
         var table = new Table().Title(string.Create(c,
             $"Experiment 2: inference, QoS min accuracy {inference.MinimumAccuracy:P0}, max latency {inference.MaximumLatencyMilliseconds:0} ms; latency at {inference.ArrivalRatePerSecond:0.0} req/s Poisson ({inference.LoadFraction:P0} of microservice capacity)"))
             .Border(TableBorder.Rounded);
-        table.AddColumns("strategy", "layout", "capacity req/s", "p50 ms", "p95 ms", "p99 ms", "QoS viol.", "accuracy", "failures", "energy mJ*", "peak mem/device**");
+        table.AddColumns("strategy", "layout", "capacity req/s", "modelled***", "p50 ms", "p95 ms", "p99 ms", "QoS viol.", "accuracy", "failures", "energy mJ*", "peak mem/device**");
         foreach (var run in inference.Runs)
         {
-            table.AddRow(run.Strategy, run.Layout, run.ThroughputPerSecond.ToString("0.0", c), run.P50Milliseconds.ToString("0.0", c), run.P95Milliseconds.ToString("0.0", c),
+            table.AddRow(run.Strategy, run.Layout, run.ThroughputPerSecond.ToString("0.0", c), run.ModelledCapacityPerSecond == 0 ? "n/a" : run.ModelledCapacityPerSecond.ToString("0", c), run.P50Milliseconds.ToString("0.0", c), run.P95Milliseconds.ToString("0.0", c),
                 run.P99Milliseconds.ToString("0.0", c), string.Create(c, $"{run.QosViolations}/{run.Requests}"), run.Accuracy.ToString("P1", c), run.Failures.ToString(c),
                 run.ModelledEnergyMillijoulesPerRequest.ToString("0.00", c), run.PeakMemoryBytesPerDevice == 0 ? "n/a" : Bytes(run.PeakMemoryBytesPerDevice));
         }
 
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine(Markup.Escape(string.Create(c,
-            $"* modelled: measured compute time x board busy power. Cloud: whole FP32 model at the gateway + modelled WAN ({inference.ModelledWanRoundTripMilliseconds:0} ms RTT, {inference.ModelledWanMegabitsPerSecond:0} Mbit/s). ** {inference.MemoryMethod}.")));
+            $"* modelled: measured compute time x board busy power. Cloud: whole FP32 model at the gateway + modelled WAN ({inference.ModelledWanRoundTripMilliseconds:0} ms RTT, {inference.ModelledWanMegabitsPerSecond:0} Mbit/s). ** {inference.MemoryMethod}. *** modelled capacity req/s: served requests over the busiest device's summed stage compute time (a CPU per board, broker and gateway free).")));
+        foreach (var run in inference.Runs.Where(r => r.MeanStageComputeMilliseconds > 0))
+            AnsiConsole.MarkupLine(Markup.Escape(string.Create(c, $"  {run.Strategy}: a stage task took {run.MeanStageComputeMilliseconds:0.00} ms of device compute and {run.MeanStageMessagingMilliseconds:0.00} ms of messaging (round trip less compute and queue wait)")));
         foreach (var target in inference.Targets)
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(c, $"  target {target.Name}: {target.Measured:0.###} (required {target.Required:0.###}) {(target.Met ? "met" : "MISSED")} - {target.Detail}")));
         var sweep = new Table().Title("Drift-plus-penalty trade-off V (measured)").Border(TableBorder.Rounded);

@@ -12,6 +12,14 @@ namespace EdgeLam.Cli.Demo;
 /// </summary>
 public static class InferenceBenchmark
 {
+    // Every measured field, per-device counts and latencies included (results.json keeps only the contract's summary).
+    private static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
     public static async Task<InferenceExperimentResult> RunAsync(string? fleetPath, DemoSettings settings, string? jsonPath, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -48,8 +56,7 @@ public static class InferenceBenchmark
         AnsiConsole.MarkupLine(Markup.Escape("Per-stage placement: " + string.Join("; ", result.Placements)));
         if (jsonPath is not null)
         {
-            var document = ResultsDocument.Inference(result);
-            await File.WriteAllTextAsync(jsonPath, document.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(jsonPath, System.Text.Json.JsonSerializer.Serialize(result, JsonOptions), cancellationToken).ConfigureAwait(false);
             AnsiConsole.MarkupLine($"Inference results in [blue]{Markup.Escape(Path.GetFullPath(jsonPath))}[/]");
         }
 

@@ -91,6 +91,9 @@ public static class ResultsDocument
                 ["failures"] = run.Failures,
                 ["layout"] = run.Layout,
                 ["load_throughput_rps"] = run.LoadThroughputPerSecond,
+                ["throughput_rps_modelled"] = run.ModelledCapacityPerSecond,
+                ["stage_compute_ms"] = run.MeanStageComputeMilliseconds,
+                ["stage_messaging_ms"] = run.MeanStageMessagingMilliseconds,
             };
         }
         return new JsonObject

@@ -1,5 +1,6 @@
 using EdgeLam.Contracts.Messages;
 using EdgeLam.Gateway.Inference;
+using EdgeLam.Gateway.Inference.Scheduling;
 using EdgeLam.Model.Variants;
 
 namespace EdgeLam.Gateway.Tests.Inference;
@@ -90,5 +91,27 @@ public sealed class SizedPlacementTests
         Assert.All(portfolio.SizedChain(0.9), v => Assert.Equal(ModelVariant.Fp16, v.Variant));
         Assert.All(portfolio.SizedChain(0.80, [Precision.Int8]), v => Assert.True(v.Variant.IsQuantized(), v.VariantId));
         Assert.All(portfolio.SizedChain(0, [Precision.Int8]), v => Assert.Equal(ModelVariant.PrunedInt8, v.Variant));
+    }
+
+    [Fact]
+    public void A_standby_pair_serves_only_when_no_pair_that_could_meet_the_budget_is_left()
+    {
+        var portfolio = Portfolio();
+        var head = portfolio.VariantsOf(2).Single(v => v.Variant == ModelVariant.PrunedInt8);
+        var agent = new DeviceSnapshot("pi-1", true, [Precision.Fp32, Precision.Fp16, Precision.Int8], 1 << 20, 6.4, 0);
+        var mcu = new DeviceSnapshot("esp32-1", true, [Precision.Int8], 1 << 20, 0.2, 0);
+        // The agent's backlog is beyond the budget; the idle ESP32's compute alone is fourteen times the budget.
+        var busy = new DeviceLoad();
+        busy.AddInFlight(900, 3);
+        var index = new CandidateIndex(portfolio, [new IndexedPair(head, agent, busy, 1, 6.4), new IndexedPair(head, mcu, new DeviceLoad(), 5600, 1120)]);
+        var qos = new QosRequirement(0, TimeSpan.FromMilliseconds(400));
+
+        var slot = index.ChooseDriftPlusPenalty(2, 0, qos, 0, default, 10, new PerformanceWeights(), default, out var relaxed, out _);
+        var plain = CandidateFilter.Filter(new StageDecision(portfolio, 2, [], qos, 0, index.Pairs(), default));
+        var failover = index.ChooseDriftPlusPenalty(2, 0, qos, 0, default, 10, new PerformanceWeights(), index.ExcludedSlots(new HashSet<string> { "pi-1" }), out var failoverRelaxed, out _);
+
+        Assert.Equal(("pi-1", true), (index.Candidate(slot).Device.DeviceId, relaxed));
+        Assert.Equal(["pi-1"], plain.Feasible.Select(p => p.Device.DeviceId));
+        Assert.Equal(("esp32-1", true), (index.Candidate(failover).Device.DeviceId, failoverRelaxed));
     }
 }

@@ -40,6 +40,9 @@ public static class CandidateFilter
 
         var remaining = decision.Qos.MaximumLatencyMilliseconds - decision.ElapsedMilliseconds - fastestLater;
         var timely = accurate.Where(p => p.ExpectedLatencyMilliseconds <= remaining).ToArray();
-        return timely.Length > 0 ? new(timely, false, null) : new(accurate, true, null);
+        if (timely.Length > 0) return new(timely, false, null);
+        // Relaxed: a pair whose compute alone exceeds the whole budget (a standby MCU) only when no other pair is left.
+        var couldFit = accurate.Where(p => p.ServiceMilliseconds <= decision.Qos.MaximumLatencyMilliseconds).ToArray();
+        return new(couldFit.Length > 0 ? couldFit : accurate, true, null);
     }
 }

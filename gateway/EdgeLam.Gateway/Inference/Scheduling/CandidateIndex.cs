@@ -165,8 +165,8 @@ public sealed class CandidateIndex
         var remaining = qos.MaximumLatencyMilliseconds - elapsedMilliseconds - fastestLater;
         var latencyWeight = weights.LatencyPerMillisecond * (1 + qos.Priority);
         var energyWeight = weights.EnergyPerMillijoule;
-        int bestTimely = -1, bestAny = -1;
-        double bestTimelyCost = double.PositiveInfinity, bestAnyCost = double.PositiveInfinity;
+        int bestTimely = -1, bestFitting = -1, bestAny = -1;
+        double bestTimelyCost = double.PositiveInfinity, bestFittingCost = double.PositiveInfinity, bestAnyCost = double.PositiveInfinity;
         for (var i = 0; i < usable.Length; i++)
         {
             var slot = usable[i];
@@ -184,6 +184,12 @@ public sealed class CandidateIndex
                 bestAny = slot;
             }
 
+            if (service <= qos.MaximumLatencyMilliseconds && cost < bestFittingCost)
+            {
+                bestFittingCost = cost;
+                bestFitting = slot;
+            }
+
             if (expected <= remaining && cost < bestTimelyCost)
             {
                 bestTimelyCost = cost;
@@ -192,10 +198,11 @@ public sealed class CandidateIndex
         }
 
         if (bestTimely >= 0) return bestTimely;
-        if (bestAny >= 0)
+        // Relaxed: a pair whose compute alone exceeds the whole budget (a standby MCU) only when no other pair is left.
+        if (bestFitting >= 0 || bestAny >= 0)
         {
             latencyRelaxed = true;
-            return bestAny;
+            return bestFitting >= 0 ? bestFitting : bestAny;
         }
 
         reason = $"no variant of stage '{_portfolio.Stages[stageIndex]}' keeps the chain's accuracy estimate at or above {qos.MinimumAccuracy:P1}";
