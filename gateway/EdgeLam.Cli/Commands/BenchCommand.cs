@@ -17,6 +17,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateReliabilityBenchmark());
         bench.Subcommands.Add(CreateAggregationBenchmark());
         bench.Subcommands.Add(CreateInferenceBenchmark());
+        bench.Subcommands.Add(CreateTrainingBenchmark());
         return bench;
     }
 
@@ -32,6 +33,46 @@ internal static class BenchCommand
             var settings = parseResult.GetValue(quick) ? EdgeLam.Cli.Demo.DemoSettings.Quick : new EdgeLam.Cli.Demo.DemoSettings();
             var result = await EdgeLam.Cli.Demo.InferenceBenchmark.RunAsync(parseResult.GetValue(fleet)?.FullName, settings, parseResult.GetValue(json)?.FullName, cancellationToken).ConfigureAwait(false);
             return result.Targets.All(t => t.Met) ? 0 : 1;
+        });
+        return command;
+    }
+
+    /// <summary>`edgelam bench training [...]`: the demo's training experiment in-process, with its targets, to compare recipes.</summary>
+    private static Command CreateTrainingBenchmark()
+    {
+        var defaults = new EdgeLam.Cli.Demo.TrainingQualitySettings();
+        var epochs = new Option<int>("--pretraining-epochs") { Description = "Epochs of the base's pretraining on the public slice", DefaultValueFactory = _ => defaults.Budget.Epochs };
+        var pretrainingBatch = new Option<int>("--pretraining-batch") { Description = "Batch size of the base's pretraining", DefaultValueFactory = _ => defaults.Budget.BatchSize };
+        var rounds = new Option<int>("--rounds") { DefaultValueFactory = _ => defaults.Rounds };
+        var steps = new Option<int>("--local-steps") { DefaultValueFactory = _ => defaults.LocalSteps };
+        var learningRate = new Option<double>("--learning-rate") { DefaultValueFactory = _ => defaults.LearningRate };
+        var alpha = new Option<double>("--dirichlet-alpha") { DefaultValueFactory = _ => defaults.DirichletAlpha };
+        var projections = new Option<string>("--projections") { Description = "Adapted projections, comma-separated (q,v,blocks.3.fc2), or all", DefaultValueFactory = _ => string.Join(',', defaults.AdaptedProjections) };
+        var strategies = new Option<string>("--strategies") { DefaultValueFactory = _ => string.Join(',', defaults.Strategies) };
+        var command = new Command("training", "The demo's federated fine-tuning in-process (agents' and firmware's trainers, the gateway's strategies, no MQTT): accuracy per round, uplink factor bytes and the training targets")
+            { epochs, pretrainingBatch, rounds, steps, learningRate, alpha, projections, strategies };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var selection = parseResult.GetValue(projections)!;
+            var settings = defaults with
+            {
+                Budget = EdgeLam.Model.Checkpoints.PretrainingBudget.Default with { Epochs = parseResult.GetValue(epochs), BatchSize = parseResult.GetValue(pretrainingBatch) },
+                Rounds = parseResult.GetValue(rounds),
+                LocalSteps = parseResult.GetValue(steps),
+                LearningRate = parseResult.GetValue(learningRate),
+                DirichletAlpha = parseResult.GetValue(alpha),
+                AdaptedProjections = selection == "all" ? [] : selection.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Strategies = parseResult.GetValue(strategies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            };
+            var boards = EdgeLam.Boards.BoardProfileLoader.FindBoardsDirectory(Directory.GetCurrentDirectory());
+            var spec = EdgeLam.Cli.Demo.FleetSpec.Load(EdgeLam.Cli.Demo.FleetSpec.DefaultPath(boards));
+            var runs = EdgeLam.Cli.Demo.TrainingQualityBenchmark.Run(boards, spec, settings, new EdgeLam.Cli.Demo.DemoSettings(), message => Console.Error.WriteLine(message));
+            foreach (var run in runs)
+                Console.Out.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{run.Strategy,-16} {string.Join(" ", run.Rounds.Select(r => (r.Accuracy * 100).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))}  uplink {run.UplinkBytes} bytes"));
+            foreach (var target in EdgeLam.Cli.Demo.TrainingTargets.Evaluate(runs))
+                Console.Out.WriteLine("target " + EdgeLam.Cli.Demo.TrainingTargets.Describe(target));
+            return Task.FromResult(0);
         });
         return command;
     }

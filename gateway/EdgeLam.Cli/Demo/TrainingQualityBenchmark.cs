@@ -1,0 +1,155 @@
+using System.Globalization;
+using EdgeLam.Boards;
+using EdgeLam.Contracts.Messages;
+using EdgeLam.Firmware.Emulator.Hosting;
+using EdgeLam.Firmware.Training;
+using EdgeLam.Gateway.Training;
+using EdgeLam.Gateway.Training.Strategies;
+using EdgeLam.Gateway.Unlearning.Verification;
+using EdgeLam.Model.Architecture;
+using EdgeLam.Model.Checkpoints;
+using EdgeLam.Model.Data;
+using EdgeLam.Model.Training;
+
+namespace EdgeLam.Cli.Demo;
+
+/// <summary>What the in-process training-quality run varies: the base's pretraining, the round settings, the split and the adapted projections.</summary>
+public sealed record TrainingQualitySettings
+{
+    public PretrainingBudget Budget { get; init; } = PretrainingBudget.Default;
+    public int Rounds { get; init; } = 6;
+    public int LocalSteps { get; init; } = 25;
+    public int BatchSize { get; init; } = 32;
+    public double LearningRate { get; init; } = 1e-3;
+    public double DirichletAlpha { get; init; } = 0.5;
+    /// <summary>As Training:AdaptedProjections; empty adapts all six projections of every block.</summary>
+    public IReadOnlyList<string> AdaptedProjections { get; init; } = new DemoSettings().AdaptedProjections;
+    public IReadOnlyList<string> Strategies { get; init; } = TrainingExperiment.Strategies.Select(s => s.Name).ToArray();
+    public int EvaluationImages { get; init; } = 2000;
+}
+
+/// <summary>
+/// The demo's training experiment without MQTT, to compare recipes in about a minute per strategy: the demo fleet's
+/// devices on the gateway's Dirichlet shards, the agents' LoRA or full trainer (AdamW) on the Pi/Jetson shards with
+/// FP16 uploads, the firmware's own <see cref="LoraProjectionTrainer"/> (SGD with momentum, INT8 both ways) on the
+/// ESP32 shards as the emulator holds them, and the gateway's strategies aggregating. Uplink counts factor bytes only.
+/// </summary>
+public static class TrainingQualityBenchmark
+{
+    private const int PartitionSeed = 42;
+    private const int EmulatorShardImages = 256;
+
+    public static IReadOnlyList<StrategyRun> Run(string boardsDirectory, FleetSpec spec, TrainingQualitySettings settings, DemoSettings demo, Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(demo);
+        ArgumentNullException.ThrowIfNull(log);
+        var data = FashionMnist.Load();
+        var checkpoint = BaseCheckpoint.LoadOrTrain(new TinyVitConfig(), demo.Seed, demo.CheckpointDirectory, settings.Budget, data, log);
+        var weights = checkpoint.Weights;
+        var test = data.Test.Take(settings.EvaluationImages);
+        log(string.Create(CultureInfo.InvariantCulture, $"Base {checkpoint.ModelId}: {new TinyVitModel(weights).Evaluate(test) * 100:0.00}% on {test.Count} test images"));
+        var shardCount = spec.Devices.Max(d => d.Shard) + 1;
+        var partition = DirichletPartitioner.Partition(data.Train, new DirichletPartitionOptions(
+            shardCount, settings.DirichletAlpha, PartitionSeed, settings.Budget.PublicImages, demo.Seed));
+        var devices = spec.Devices.Select(d => FleetDevice.Create(BoardProfileLoader.Load(FleetSpec.BoardPath(boardsDirectory, d)), d, data.Train,
+            partition.DeviceIndices[d.Shard], weights)).ToArray();
+        var layout = AdapterLayout.ForTinyVit(weights.Config, settings.AdaptedProjections);
+        var hyper = new TrainingHyperparameters(settings.LocalSteps, settings.LearningRate, settings.BatchSize, 16f, demo.Seed);
+        var runs = new List<StrategyRun>();
+        foreach (var name in settings.Strategies)
+        {
+            var strategy = StrategyCatalog.Create(name);
+            var global = GlobalModelState.Initial;
+            var rounds = new List<RoundMeasurement>();
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            for (var round = 1; round <= settings.Rounds; round++)
+            {
+                var context = new RoundContext(round, global, layout, hyper);
+                var plan = strategy.ConfigureTrain(context, devices.Select(d => d.Member).ToArray());
+                var replies = new TrainingReply[plan.Count];
+                Parallel.For(0, plan.Count, k => replies[k] = devices.Single(d => d.Member.DeviceId == plan[k].DeviceId).Train(plan[k], weights, round));
+                global = strategy.AggregateTrain(context, replies, []).Global;
+                var accuracy = TrainingExperiment.Evaluate(weights, global, test);
+                rounds.Add(new RoundMeasurement(round, accuracy, replies.Length, 0, replies.Sum(r => r.UplinkBytes), 0, 0, []));
+                log(string.Create(CultureInfo.InvariantCulture, $"{name} round {round}: {accuracy * 100:0.00}%"));
+            }
+            runs.Add(new StrategyRun(name, rounds, rounds[^1].Accuracy, rounds.Sum(r => r.UplinkBytes), 0, watch.Elapsed.TotalSeconds));
+        }
+        return runs;
+    }
+
+    /// <summary>One device of the fleet: how the gateway sees it, its shard, and the trainer its software runs.</summary>
+    private sealed record FleetDevice(FleetMember Member, Dataset Shard, FrozenActivationShard? FirmwareShard, FrozenHead? Head, int Index)
+    {
+        public static FleetDevice Create(BoardProfile board, FleetSpecDevice device, Dataset train, int[] indices, TinyVitWeights weights)
+        {
+            var rank = board.Adaptation.MaxLoraRank.Value;
+            if (board.Runtime != BoardRuntime.NanoFramework)
+            {
+                var shard = train.Subset(indices);
+                var tier = rank >= 16 ? DeviceTier.H : DeviceTier.M;
+                return new(new FleetMember(device.Id, tier, rank, [Precision.Fp32, Precision.Fp16, Precision.Int8], null, shard.Count), shard, null, null, device.Shard);
+            }
+            // The firmware trains fc2 of the last block on the frozen activations of the first images of its shard.
+            var held = train.Subset(indices.Take(EmulatorShardImages).ToArray());
+            var head = new FrozenHead(weights.Config.ModelDim, weights.Config.Classes, weights.FinalNorm.Gamma, weights.FinalNorm.Beta, weights.Head.W, weights.Head.B);
+            var member = new FleetMember(device.Id, DeviceTier.L, rank, [Precision.Int8], [weights.Config.Layers - 1], held.Count);
+            return new(member, held, FrozenActivationShard.Compute(weights, held), head, device.Shard);
+        }
+
+        public TrainingReply Train(TrainingInstruction instruction, TinyVitWeights weights, int round)
+        {
+            var seed = (1000 * round) + Index;
+            if (FirmwareShard is not null)
+                return TrainFirmware(instruction, weights.Config, round);
+            if (!instruction.TrainsFullModel)
+            {
+                var reply = LocalLoraTraining.Train(weights, Shard, instruction, seed);
+                var uploaded = reply.Trained.Adapters.ToDictionary(e => e.Key, e => e.Value with { A = Half16(e.Value.A), B = Half16(e.Value.B) }, StringComparer.Ordinal);
+                return reply with { Trained = ModelParameters.FromAdapters(uploaded), UplinkBytes = 2 * reply.Trained.ParameterCount };
+            }
+            var local = weights.Clone();
+            foreach (var (name, _, values) in local.Tensors())
+                if (instruction.StartFrom.FullWeights.TryGetValue(name, out var start)) start.CopyTo(values, 0);
+            var options = TrainingOptions.ForLocalRound(instruction.LocalSteps, instruction.BatchSize, instruction.LearningRate, Shard.Count, seed);
+            var result = Trainer.Train(new TinyVitModel(local), Shard, options, TrainingMode.Full);
+            var trained = ModelParameters.FromFullWeights(local.Tensors().ToDictionary(t => t.Name, t => (float[])t.Values.Clone(), StringComparer.Ordinal));
+            return new TrainingReply(Member.DeviceId, (int)result.Samples, trained, 4 * trained.ParameterCount);
+        }
+
+        /// <summary>The firmware's round (DeviceApplication.Train): continue from the INT8 start adapter, SGD with momentum 0.9 over the held shard in order, INT8 upload.</summary>
+        private TrainingReply TrainFirmware(TrainingInstruction instruction, TinyVitConfig config, int round)
+        {
+            var layer = config.Layers - 1;
+            var name = ProjectionNames.Of(layer, "fc2");
+            var trainer = new LoraProjectionTrainer(layer, "fc2", config.MlpDim, config.ModelDim, config.Tokens, instruction.Rank, instruction.LoraAlpha, Head!, PartitionSeed + Index);
+            if (round > 1 && instruction.StartFrom.Adapters.TryGetValue(name, out var start))
+            {
+                LoraFactorQuantizer.Dequantize(LoraFactorQuantizer.ToInt8Frame(start.A, instruction.Rank, config.MlpDim), trainer.A);
+                LoraFactorQuantizer.Dequantize(LoraFactorQuantizer.ToInt8Frame(start.B, config.ModelDim, instruction.Rank), trainer.B);
+            }
+            var batch = new int[Math.Min(instruction.BatchSize, FirmwareShard!.Count)];
+            var cursor = 0;
+            for (var step = 0; step < instruction.LocalSteps; step++)
+            {
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    batch[i] = cursor;
+                    cursor = (cursor + 1) % FirmwareShard.Count;
+                }
+                trainer.Step(FirmwareShard, batch, (float)instruction.LearningRate, 0.9f);
+            }
+            var a = new float[trainer.A.Length];
+            var b = new float[trainer.B.Length];
+            LoraFactorQuantizer.Dequantize(LoraFactorQuantizer.ToInt8Frame(trainer.A, instruction.Rank, config.MlpDim), a);
+            LoraFactorQuantizer.Dequantize(LoraFactorQuantizer.ToInt8Frame(trainer.B, config.ModelDim, instruction.Rank), b);
+            var factors = new LoraFactors(instruction.Rank, config.MlpDim, config.ModelDim, a, b, instruction.LoraAlpha / instruction.Rank);
+            return new TrainingReply(Member.DeviceId, batch.Length * instruction.LocalSteps,
+                ModelParameters.FromAdapters(new Dictionary<string, LoraFactors>(StringComparer.Ordinal) { [name] = factors }), a.Length + b.Length);
+        }
+
+        private static float[] Half16(float[] values) => values.Select(v => (float)(Half)v).ToArray();
+    }
+}
