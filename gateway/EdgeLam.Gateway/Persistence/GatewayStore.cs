@@ -270,13 +270,18 @@ public sealed class GatewayStore : IDisposable
                 r => (byte[])r.GetValue(0), ("$r", round), ("$d", deviceId)).SingleOrDefault();
     }
 
-    /// <summary>Deletes a device's stored contributions and marks it forgotten; returns how many were deleted.</summary>
+    /// <summary>
+    /// Deletes a device's stored contributions, with its uploads kept for resuming rounds and the starts it was sent,
+    /// and marks it forgotten; returns how many contributions were deleted.
+    /// </summary>
     public int ForgetDevice(string deviceId, DateTimeOffset at)
     {
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
             var deleted = Execute("DELETE FROM contributions WHERE device_id=$d", ("$d", deviceId));
+            Execute("DELETE FROM round_updates WHERE device_id=$d", ("$d", deviceId));
+            Execute("DELETE FROM round_assignments WHERE device_id=$d", ("$d", deviceId));
             Execute("INSERT OR REPLACE INTO forgotten_devices(device_id, at) VALUES ($d, $t)", ("$d", deviceId), ("$t", at.ToString("O")));
             transaction.Commit();
             return deleted;

@@ -34,11 +34,16 @@ public sealed class GatewayStoreTests : IDisposable
     public void Forgetting_a_device_deletes_only_its_contributions_and_bans_it_until_reenrolled()
     {
         using var store = new GatewayStore(_path);
-        store.StartRound(1, "fedft_h", T0);
+        store.StartRound(new RoundPlanRecord(1, "fedft_h", T0, [0], [new AssignmentRecord("pi-1", "{}", [5]), new AssignmentRecord("esp-1", "{}", [6])]), T0);
+        store.AcceptUpdate(new AcceptedUpdateRecord(1, "pi-1", [1]), new LedgerEntry(T0, "pi-1", 1, "update", 1, "accepted", ""));
+        store.AcceptUpdate(new AcceptedUpdateRecord(1, "esp-1", [2]), new LedgerEntry(T0, "esp-1", 1, "update", 1, "accepted", ""));
         store.CompleteRound(1, [new ContributionRecord(1, "pi-1", 10, [1], 1), new ContributionRecord(1, "esp-1", 10, [2], 1)], [0], "{}", T0);
 
         Assert.Equal(1, store.ForgetDevice("esp-1", T0));
         Assert.Equal(["pi-1"], store.Contributions().Select(c => c.DeviceId));
+        Assert.Equal(["pi-1"], store.AcceptedUpdates(1).Select(u => u.DeviceId));
+        Assert.Null(store.AssignedStart(1, "esp-1"));
+        Assert.Equal(new byte[] { 5 }, store.AssignedStart(1, "pi-1"));
         Assert.True(store.IsForgotten("esp-1"));
         store.Reenroll("esp-1");
         Assert.False(store.IsForgotten("esp-1"));
