@@ -25,8 +25,8 @@ public sealed class RoundChangeSums
         public double Weight { get; set; }
     }
 
-    /// <summary>A device's terms (its change in one projection of one round, and that round's sum) and the rounds nobody else took part in.</summary>
-    private sealed record DeviceTerms(List<(RoundSum Round, DenseUpdate Change, double Weight)> Terms, int SoloRounds);
+    /// <summary>A device's terms per projection (its change in one round, and that round's sum) and the rounds nobody else took part in.</summary>
+    private sealed record DeviceTerms(List<List<(RoundSum Round, DenseUpdate Change, double Weight)>> ByProjection, int SoloRounds);
 
     /// <param name="contributions">Every stored contribution with its change.</param>
     public RoundChangeSums(IReadOnlyList<(StoredContribution Contribution, ContributionChange Change)> contributions)
@@ -51,7 +51,9 @@ public sealed class RoundChangeSums
                     sums[(contribution.Round, p)] = round = new RoundSum(p, new DenseUpdate(delta.OutFeatures, delta.InFeatures));
                 round.Sum.AddScaled(delta, change.Weight);
                 round.Weight += change.Weight;
-                own.Terms.Add((round, delta, change.Weight));
+                while (own.ByProjection.Count <= p)
+                    own.ByProjection.Add([]);
+                own.ByProjection[p].Add((round, delta, change.Weight));
             }
         }
         foreach (var round in sums.Values.Where(s => s.Weight > 0))
@@ -66,17 +68,32 @@ public sealed class RoundChangeSums
     }
 
     /// <summary>The global state of the history without <paramref name="deviceId"/> (null: nobody excluded), starting from no adapters.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per unlearning: compiled optimized from the first call
     public GlobalModelState Without(string? deviceId)
     {
         var own = deviceId is not null && _byDevice.TryGetValue(deviceId, out var found) ? found : new DeviceTerms([], 0);
-        var result = new DenseUpdate?[_projections.Count];
-        var roundsTraining = _roundsTraining.ToArray();
-        foreach (var (round, change, weight) in own.Terms)
+        var factors = new LoraFactors?[_projections.Count];
+        // Projections are independent, so they are recomputed in parallel.
+        Parallel.For(0, _projections.Count, p => factors[p] = ProjectionWithout(p, p < own.ByProjection.Count ? own.ByProjection[p] : []));
+        var adapters = new Dictionary<string, LoraFactors>(StringComparer.Ordinal);
+        for (var p = 0; p < _projections.Count; p++)
+        {
+            if (factors[p] is { } kept)
+                adapters[_projections[p]] = kept;
+        }
+        return new GlobalModelState(_rounds - own.SoloRounds, ModelParameters.FromAdapters(adapters));
+    }
+
+    /// <summary>One projection without the device's terms; null when nobody else trained it in any round.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per unlearning: compiled optimized from the first call
+    private LoraFactors? ProjectionWithout(int projection, List<(RoundSum Round, DenseUpdate Change, double Weight)> terms)
+    {
+        var roundsTraining = _roundsTraining[projection];
+        var total = terms.Count == 0 ? _totals[projection] : _totals[projection].Copy();
+        var target = total.Values;
+        foreach (var (round, change, weight) in terms)
         {
             if (round.Weight <= 0)
                 continue;
-            var target = (result[round.Projection] ??= _totals[round.Projection].Copy()).Values;
             var sum = round.Sum.Values;
             var removed = change.Values;
             var remaining = round.Weight - weight;
@@ -91,16 +108,9 @@ public sealed class RoundChangeSums
             {
                 for (var i = 0; i < target.Length; i++)
                     target[i] -= sum[i] / round.Weight;
-                roundsTraining[round.Projection]--; // nobody else trained it that round
+                roundsTraining--; // nobody else trained it that round
             }
         }
-
-        var adapters = new Dictionary<string, LoraFactors>(StringComparer.Ordinal);
-        for (var p = 0; p < _projections.Count; p++)
-        {
-            if (roundsTraining[p] > 0)
-                adapters[_projections[p]] = (result[p] ?? _totals[p]).ToExactProduct();
-        }
-        return new GlobalModelState(_rounds - own.SoloRounds, ModelParameters.FromAdapters(adapters));
+        return roundsTraining > 0 ? total.ToExactProduct() : null;
     }
 }
