@@ -25,7 +25,8 @@ public sealed class PublishTests
             using var process = Process.Start(start)!;
             Task<string> stdout = process.StandardOutput.ReadToEndAsync();
             Task<string> stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            // A hang guard, not a speed check: a restore-and-publish on a loaded 2-core machine can take minutes.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
             try
             {
                 await process.WaitForExitAsync(timeout.Token);
