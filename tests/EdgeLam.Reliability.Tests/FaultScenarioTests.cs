@@ -31,6 +31,10 @@ public sealed class FaultScenarioTests(ITestOutputHelper output)
         AssertSurvived(await FaultScenarios.GatewayKilledMidRoundAsync(Options), aggregated: true);
 
     [Fact]
+    public async Task A_gateway_process_killed_with_SIGKILL_mid_round_resumes_it_when_started_again() =>
+        AssertSurvived(await FaultScenarios.GatewayProcessKilledMidRoundAsync(Options), aggregated: true);
+
+    [Fact]
     public async Task A_restarted_mosquitto_broker_is_rejoined_by_gateway_and_devices_and_the_round_completes() =>
         AssertSurvived(await FaultScenarios.MosquittoRestartAsync(Options), aggregated: true); // without mosquitto it throws, naming the package
 

@@ -5,6 +5,7 @@ using EdgeLam.Gateway.Fleet;
 using EdgeLam.Gateway.Persistence;
 using EdgeLam.Gateway.Training.Frames;
 using EdgeLam.Gateway.Training.Rounds;
+using EdgeLam.Gateway.Training.Strategies;
 using EdgeLam.Tests.Shared;
 
 namespace EdgeLam.Reliability;
@@ -31,7 +32,7 @@ public static class FaultScenarios
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     public static IReadOnlyList<Func<FaultScenarioOptions, Task<ScenarioResult>>> All { get; } =
-        [DeviceCrashMidUploadAsync, MalformedFloodAsync, GatewayKilledMidRoundAsync, MosquittoRestartAsync, LinkDropAsync, DatabaseFullAsync, DatabaseReadOnlyAsync, ReplayAfterRestartAsync];
+        [DeviceCrashMidUploadAsync, MalformedFloodAsync, GatewayKilledMidRoundAsync, GatewayProcessKilledMidRoundAsync, MosquittoRestartAsync, LinkDropAsync, DatabaseFullAsync, DatabaseReadOnlyAsync, ReplayAfterRestartAsync];
 
     /// <summary>A device drops its connection halfway through the PUBLISH of its update; the round completes without it after the offline grace.</summary>
     public static async Task<ScenarioResult> DeviceCrashMidUploadAsync(FaultScenarioOptions options)
@@ -107,6 +108,59 @@ public static class FaultScenarios
             ("two updates were accepted before the kill", acceptedBeforeKill.Length >= 2),
             ("the resumed round is round 1 and aggregated all three devices", outcome.Round == 1 && outcome.Aggregated && Replied(outcome, "pi-1", "pi-2", "pi-slow")),
             ("every update accepted before the kill is a stored contribution", acceptedBeforeKill.All(stored.Contains)));
+    }
+
+    /// <summary>
+    /// `edgelam gateway` runs as its own process and gets SIGKILL mid-round with two updates accepted; started again
+    /// on the same database, it resumes the round and completes it with all three devices.
+    /// </summary>
+    public static async Task<ScenarioResult> GatewayProcessKilledMidRoundAsync(FaultScenarioOptions options)
+    {
+        var clock = Stopwatch.StartNew();
+        var settings = new Dictionary<string, string?>(GatewayTestHost.SmallModel);
+        foreach (var (key, value) in GatewayUnderTest.ReliabilityRounds) settings[key] = value;
+        await using var gateway = GatewayProcess.Create(SlowDeviceFleet.DeviceIds, settings);
+        await gateway.StartAsync().ConfigureAwait(false);
+        await using var agents = new FleetAgents();
+        await agents.StartAsync("pi-1", gateway.BrokerPort).ConfigureAwait(false);
+        await agents.StartAsync("pi-2", gateway.BrokerPort).ConfigureAwait(false);
+        await agents.StartAsync("pi-slow", gateway.BrokerPort, options.SlowTrainingSeconds, gateway.Directory).ConfigureAwait(false);
+        await WaitUntilAsync(() => gateway.OnlineDevicesAsync().GetAwaiter().GetResult() >= 3, Patience).ConfigureAwait(false);
+
+        var round = await gateway.StartRoundAsync(FedFtHStrategy.StrategyName).ConfigureAwait(false);
+        await WaitUntilAsync(() => AcceptedUpdates(gateway.DatabasePath, round).Length >= 2, Patience).ConfigureAwait(false);
+        await gateway.KillAsync().ConfigureAwait(false);
+        var acceptedBeforeKill = AcceptedUpdates(gateway.DatabasePath, round);
+        options.Log($"gateway process killed (SIGKILL) with {acceptedBeforeKill.Length} updates accepted ({string.Join(", ", acceptedBeforeKill)})");
+
+        await gateway.StartAsync().ConfigureAwait(false);
+        string? state = null;
+        await WaitUntilAsync(() => (state = gateway.RoundStateAsync(round).GetAwaiter().GetResult()) is "completed" or "failed", Patience).ConfigureAwait(false);
+        await gateway.KillAsync().ConfigureAwait(false);
+
+        using var store = new GatewayStore(gateway.DatabasePath);
+        var stored = store.Contributions().Where(c => c.Round == round).Select(c => c.DeviceId).ToArray();
+        var books = UpdateBooks.Of(agents.UpdatesPublished, new UpdateLedger(store, Microsoft.Extensions.Logging.Abstractions.NullLogger<UpdateLedger>.Instance).Summarize());
+        (string Check, bool Passed) balanced = ($"ledger balanced: published {books.Published} = accepted {books.Accepted} + rejected {books.Rejected}", books.Lost == 0);
+        var checks = new[]
+        {
+            ("two updates were accepted before the kill", acceptedBeforeKill.Length >= 2),
+            ($"the restarted process completed round {round} (state {state ?? "none"})", state == "completed"),
+            ("the round's contributions are all three devices", SlowDeviceFleet.DeviceIds.All(stored.Contains)),
+            ("every update accepted before the kill is a stored contribution", acceptedBeforeKill.All(stored.Contains)),
+            balanced,
+        };
+        return new ScenarioResult("gateway process SIGKILLed mid-round and restarted", checks.All(c => c.Item2), state == "completed",
+            $"round {round} {state ?? "not finished"} with {stored.Length} contributions", books, clock.Elapsed.TotalSeconds,
+            checks.Select(c => (c.Item2 ? "ok: " : "FAILED: ") + c.Item1).ToArray());
+    }
+
+    /// <summary>Devices whose update for <paramref name="round"/> the gateway stored, read from its database.</summary>
+    private static string[] AcceptedUpdates(string databasePath, int round)
+    {
+        if (!File.Exists(databasePath)) return [];
+        using var store = new GatewayStore(databasePath);
+        return store.AcceptedUpdates(round).Select(u => u.DeviceId).ToArray();
     }
 
     /// <summary>The external Mosquitto broker is SIGKILLed and restarted mid-round; gateway and devices reconnect and the round completes.</summary>

@@ -120,7 +120,7 @@ public sealed class GatewayUnderTest : IAsyncDisposable
     }
 
     /// <summary>Rounds, quorum and training short enough for fault scenarios with real agents.</summary>
-    private static readonly Dictionary<string, string?> ReliabilityRounds = new()
+    internal static readonly Dictionary<string, string?> ReliabilityRounds = new()
     {
         ["Training:RoundTimeout"] = "00:00:30",
         ["Training:OfflineGrace"] = "00:00:10",
