@@ -21,7 +21,16 @@ public sealed class DevToolsSession : IAsyncDisposable
         var socket = new ClientWebSocket();
         // Screenshots come back as one base64 message of several megabytes.
         socket.Options.SetBuffer(1 << 16, 1 << 16);
-        await socket.ConnectAsync(pageSocket, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await socket.ConnectAsync(pageSocket, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
         return new DevToolsSession(socket);
     }
 

@@ -72,8 +72,29 @@ public sealed class HeadlessChromium : IAsyncDisposable
         }
     }
 
-    /// <summary>Opens a new page target (PUT /json/new) and attaches a DevTools session to it.</summary>
+    /// <summary>
+    /// Opens a new page target (PUT /json/new) and attaches a DevTools session to it. A loaded machine sometimes leaves
+    /// the first socket handshake unanswered, so each attempt gets 15 s and a fresh target, three attempts in all.
+    /// </summary>
     public async Task<DevToolsSession> OpenPageAsync(CancellationToken cancellationToken)
+    {
+        const int attempts = 3;
+        for (int attempt = 1; ; attempt++)
+        {
+            using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attemptTimeout.CancelAfter(TimeSpan.FromSeconds(15));
+            try
+            {
+                return await OpenPageOnceAsync(attemptTimeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && attempt < attempts)
+            {
+                // the handshake stalled: try a fresh target
+            }
+        }
+    }
+
+    private async Task<DevToolsSession> OpenPageOnceAsync(CancellationToken cancellationToken)
     {
         using var http = new HttpClient { BaseAddress = _debuggingBase ?? throw new InvalidOperationException("Chromium is not listening."), Timeout = TimeSpan.FromSeconds(15) };
         using var response = await http.PutAsync(new Uri("json/new?about:blank", UriKind.Relative), null, cancellationToken).ConfigureAwait(false);
