@@ -128,9 +128,12 @@ public static class FaultScenarios
         await WaitUntilAsync(() => gateway.OnlineDevicesAsync().GetAwaiter().GetResult() >= 3, Patience).ConfigureAwait(false);
 
         var round = await gateway.StartRoundAsync(FedFtHStrategy.StrategyName).ConfigureAwait(false);
-        await WaitUntilAsync(() => AcceptedUpdates(gateway.DatabasePath, round).Length >= 2, Patience).ConfigureAwait(false);
+        // Watched through the API: the database is opened here only once the process is gone.
+        await WaitUntilAsync(() => gateway.AcceptedUpdatesAsync().GetAwaiter().GetResult() >= 2, Patience).ConfigureAwait(false);
         await gateway.KillAsync().ConfigureAwait(false);
-        var acceptedBeforeKill = AcceptedUpdates(gateway.DatabasePath, round);
+        string[] acceptedBeforeKill;
+        using (var killed = new GatewayStore(gateway.DatabasePath))
+            acceptedBeforeKill = killed.AcceptedUpdates(round).Select(u => u.DeviceId).ToArray();
         options.Log($"gateway process killed (SIGKILL) with {acceptedBeforeKill.Length} updates accepted ({string.Join(", ", acceptedBeforeKill)})");
 
         await gateway.StartAsync().ConfigureAwait(false);
@@ -153,14 +156,6 @@ public static class FaultScenarios
         return new ScenarioResult("gateway process SIGKILLed mid-round and restarted", checks.All(c => c.Item2), state == "completed",
             $"round {round} {state ?? "not finished"} with {stored.Length} contributions", books, clock.Elapsed.TotalSeconds,
             checks.Select(c => (c.Item2 ? "ok: " : "FAILED: ") + c.Item1).ToArray());
-    }
-
-    /// <summary>Devices whose update for <paramref name="round"/> the gateway stored, read from its database.</summary>
-    private static string[] AcceptedUpdates(string databasePath, int round)
-    {
-        if (!File.Exists(databasePath)) return [];
-        using var store = new GatewayStore(databasePath);
-        return store.AcceptedUpdates(round).Select(u => u.DeviceId).ToArray();
     }
 
     /// <summary>The external Mosquitto broker is SIGKILLed and restarted mid-round; gateway and devices reconnect and the round completes.</summary>

@@ -98,6 +98,18 @@ public sealed class GatewayProcess : IAsyncDisposable
         catch (TaskCanceledException) { return null; }
     }
 
+    /// <summary>Updates the gateway's ledger counts as accepted (/api/ledger/totals); 0 when the API did not answer.</summary>
+    public async Task<long> AcceptedUpdatesAsync()
+    {
+        try
+        {
+            var totals = await _http.GetFromJsonAsync<Dictionary<string, long>>("/api/ledger/totals").ConfigureAwait(false);
+            return totals?.GetValueOrDefault("accepted") ?? 0;
+        }
+        catch (HttpRequestException) { return 0; }
+        catch (TaskCanceledException) { return 0; }
+    }
+
     /// <summary>Devices the registry lists as online.</summary>
     public async Task<int> OnlineDevicesAsync()
     {
