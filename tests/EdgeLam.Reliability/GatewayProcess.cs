@@ -66,7 +66,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _process = process;
-        await FaultScenarios.WaitUntilAsync(() => process.HasExited || Answers("/health"), TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        await FaultScenarios.WaitUntilAsync(() => process.HasExited || ReadApiAsync("/health").GetAwaiter().GetResult() is not null, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
         if (process.HasExited) throw new InvalidOperationException($"edgelam gateway exited with {process.ExitCode}:\n{OutputTail}");
     }
 
@@ -87,46 +87,27 @@ public sealed class GatewayProcess : IAsyncDisposable
     }
 
     /// <summary>The state of <paramref name="round"/> as /api/rounds reports it (null: not listed, or the API did not answer).</summary>
-    public async Task<string?> RoundStateAsync(int round)
-    {
-        try
-        {
-            var rounds = await _http.GetFromJsonAsync<JsonElement>("/api/rounds").ConfigureAwait(false);
-            return rounds.EnumerateArray().Where(r => r.GetProperty("round").GetInt32() == round).Select(r => r.GetProperty("state").GetString()).FirstOrDefault();
-        }
-        catch (HttpRequestException) { return null; }
-        catch (TaskCanceledException) { return null; }
-    }
+    public async Task<string?> RoundStateAsync(int round) =>
+        await ReadApiAsync("/api/rounds").ConfigureAwait(false) is { } rounds
+            ? rounds.EnumerateArray().Where(r => r.GetProperty("round").GetInt32() == round).Select(r => r.GetProperty("state").GetString()).FirstOrDefault()
+            : null;
 
     /// <summary>Updates the gateway's ledger counts as accepted (/api/ledger/totals); 0 when the API did not answer.</summary>
-    public async Task<long> AcceptedUpdatesAsync()
-    {
-        try
-        {
-            var totals = await _http.GetFromJsonAsync<Dictionary<string, long>>("/api/ledger/totals").ConfigureAwait(false);
-            return totals?.GetValueOrDefault("accepted") ?? 0;
-        }
-        catch (HttpRequestException) { return 0; }
-        catch (TaskCanceledException) { return 0; }
-    }
+    public async Task<long> AcceptedUpdatesAsync() =>
+        await ReadApiAsync("/api/ledger/totals").ConfigureAwait(false) is { } totals && totals.TryGetProperty("accepted", out var accepted) ? accepted.GetInt64() : 0;
 
-    /// <summary>Devices the registry lists as online.</summary>
-    public async Task<int> OnlineDevicesAsync()
-    {
-        try
-        {
-            var fleet = await _http.GetFromJsonAsync<JsonElement>("/api/fleet").ConfigureAwait(false);
-            return fleet.EnumerateArray().Count(d => d.TryGetProperty("status", out var status) && status.GetString() == "online");
-        }
-        catch (HttpRequestException) { return 0; }
-        catch (TaskCanceledException) { return 0; }
-    }
+    /// <summary>Devices the registry lists as online; 0 when the API did not answer.</summary>
+    public async Task<int> OnlineDevicesAsync() =>
+        await ReadApiAsync("/api/fleet").ConfigureAwait(false) is { } fleet
+            ? fleet.EnumerateArray().Count(d => d.TryGetProperty("status", out var status) && status.GetString() == "online")
+            : 0;
 
-    private bool Answers(string path)
+    /// <summary>The JSON of a successful GET, or null while the process is down, not answering or answering with an error.</summary>
+    private async Task<JsonElement?> ReadApiAsync(string path)
     {
-        try { return _http.GetAsync(path).GetAwaiter().GetResult().IsSuccessStatusCode; }
-        catch (HttpRequestException) { return false; }
-        catch (TaskCanceledException) { return false; }
+        try { return await _http.GetFromJsonAsync<JsonElement>(path).ConfigureAwait(false); }
+        catch (HttpRequestException) { return null; }
+        catch (TaskCanceledException) { return null; }
     }
 
     private void Keep(string? line)
