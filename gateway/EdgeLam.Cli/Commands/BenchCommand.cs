@@ -155,7 +155,7 @@ internal static class BenchCommand
     private static Command CreateUnlearningBenchmark()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
-        var command = new Command("unlearning", "A backdoor device trains with the fleet, then subtract, exact_recompute and calibrated remove it; retraining from scratch is the reference") { json };
+        var command = new Command("unlearning", "A backdoor device trains with the fleet, then subtract, exact_recompute, orthogonal and calibrated remove it; retraining from scratch is the reference") { json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var data = EdgeLam.Model.Data.FashionMnist.Load();

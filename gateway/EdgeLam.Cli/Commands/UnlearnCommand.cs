@@ -28,7 +28,7 @@ internal static class UnlearnCommand
         var method = new Option<string>("--method")
         {
             Description = $"Unlearning method: {string.Join(", ", UnlearningMethodNames.All)}",
-            DefaultValueFactory = _ => UnlearningMethodNames.ExactRecompute,
+            DefaultValueFactory = _ => new UnlearningOptions().DefaultMethod,
         };
         method.AcceptOnlyFromAmong([.. UnlearningMethodNames.All]);
         var broker = new Option<string>("--broker") { Description = "MQTT broker as host:port", DefaultValueFactory = _ => "127.0.0.1:1883" };

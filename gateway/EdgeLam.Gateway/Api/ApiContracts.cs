@@ -64,7 +64,7 @@ public sealed record StartRoundRequest(string? Strategy);
 /// <summary>202 answer to a round request: the number the round will carry.</summary>
 public sealed record StartRoundResponse(int Round, string Strategy, string Status);
 
-/// <summary>POST /api/unlearning body; method is subtract, exact_recompute or calibrated.</summary>
+/// <summary>POST /api/unlearning body; method is subtract, exact_recompute, orthogonal or calibrated.</summary>
 public sealed record UnlearningRequest(string? DeviceId, string? Method);
 
 /// <summary>POST /api/inference body: one 28x28 image (784 pixels in 0..1) and its QoS.</summary>

@@ -9,6 +9,12 @@ public enum UnlearningMethod
     /// <summary>Re-aggregate every stored round without the device (exact for the stored history, no device work); for FedFT-H, the remaining devices' changes added up.</summary>
     ExactRecompute,
 
+    /// <summary>
+    /// Exact recompute without the remaining devices' reaction to the device: each later round's mean change is projected
+    /// off the column and row spaces of what the device had contributed before it (no device work; FedFT-H histories).
+    /// </summary>
+    Orthogonal,
+
     /// <summary>Exact recompute, then calibration rounds with the remaining devices (after FedEraser, Liu et al. 2021).</summary>
     Calibrated,
 }
@@ -18,14 +24,16 @@ public static class UnlearningMethodNames
 {
     public const string Subtract = "subtract";
     public const string ExactRecompute = "exact_recompute";
+    public const string Orthogonal = "orthogonal";
     public const string Calibrated = "calibrated";
 
-    public static IReadOnlyList<string> All { get; } = [Subtract, ExactRecompute, Calibrated];
+    public static IReadOnlyList<string> All { get; } = [Subtract, ExactRecompute, Orthogonal, Calibrated];
 
     public static string NameOf(UnlearningMethod method) => method switch
     {
         UnlearningMethod.Subtract => Subtract,
         UnlearningMethod.ExactRecompute => ExactRecompute,
+        UnlearningMethod.Orthogonal => Orthogonal,
         UnlearningMethod.Calibrated => Calibrated,
         _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown unlearning method."),
     };
@@ -36,6 +44,7 @@ public static class UnlearningMethodNames
         {
             case Subtract: method = UnlearningMethod.Subtract; return true;
             case ExactRecompute: method = UnlearningMethod.ExactRecompute; return true;
+            case Orthogonal: method = UnlearningMethod.Orthogonal; return true;
             case Calibrated: method = UnlearningMethod.Calibrated; return true;
             default: method = default; return false;
         }

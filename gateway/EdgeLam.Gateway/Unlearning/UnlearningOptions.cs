@@ -18,7 +18,7 @@ public sealed class UnlearningOptions : IValidatableObject
     public TimeSpan MaximumCommandAge { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Method used when a command does not name one.</summary>
-    public string DefaultMethod { get; set; } = UnlearningMethodNames.ExactRecompute;
+    public string DefaultMethod { get; set; } = UnlearningMethodNames.Orthogonal;
 
     /// <summary>Training rounds with the remaining devices after the replay, for the calibrated method.</summary>
     [Range(0, 1000)]

@@ -35,7 +35,7 @@ public sealed record UnlearningReport(
 
 /// <summary>
 /// Removes a device from the federation on a signed operator command: recomputes the global adapters
-/// without it (subtract, exact_recompute or calibrated), deletes its stored contributions, revokes its
+/// without it (subtract, exact_recompute, orthogonal or calibrated), deletes its stored contributions, revokes its
 /// credentials and removes it from the registry, records an audit row, and reports every step as a
 /// gateway event (unlearning-started, then unlearning-verified or unlearning-failed).
 /// </summary>
@@ -198,6 +198,9 @@ public sealed partial class UnlearningService(
                 break;
             case UnlearningMethod.ExactRecompute:
                 after = _history.Recompute(store, deviceId, StrategyOf, layout, hyper);
+                break;
+            case UnlearningMethod.Orthogonal:
+                after = _history.RecomputeWithoutReactions(store, deviceId, StrategyOf, layout, hyper);
                 break;
             case UnlearningMethod.Calibrated:
                 var replayed = _history.Recompute(store, deviceId, StrategyOf, layout, hyper);

@@ -55,12 +55,14 @@ public sealed class BackdoorUnlearningTests(TinyBaseModelFixture fixture, ITestO
 
         // The other devices' round-1 updates do not depend on the attacker, so the stored history is the retrain.
         Assert.True(result.Method(UnlearningMethodNames.ExactRecompute).RelativeDistanceToRetrained < 1e-6);
+        // No round came after the attacker's, so nobody reacted to it and orthogonal projects nothing.
+        Assert.True(result.Method(UnlearningMethodNames.Orthogonal).RelativeDistanceToRetrained < 1e-6);
         Assert.True(result.Method(UnlearningMethodNames.Subtract).RelativeDistanceToRetrained < 1e-4);
         Assert.True(result.Original.RelativeDistanceToRetrained > 0.05, "the attacker's contribution must be visible in the original model");
     }
 
     [Fact]
-    public async Task Exact_recompute_removes_the_backdoor_that_the_attacker_planted()
+    public async Task Exact_recompute_and_orthogonal_remove_the_backdoor_that_the_attacker_planted()
     {
         // Two devices, so the attacker's update carries half the weight and the tiny model learns the trigger within two rounds.
         var options = fixture.Options(rounds: 2) with { DeviceRanks = [8, 8], ImagesPerDevice = 200, PoisonFraction = 0.5, LocalSteps = 20 };
@@ -73,7 +75,10 @@ public sealed class BackdoorUnlearningTests(TinyBaseModelFixture fixture, ITestO
             $"the backdoor must be learned before it can be unlearned: attack success {original.AttackSuccessRate:P1}, base model {result.BaseModel.AttackSuccessRate:P1}");
         Assert.True(exact.AttackSuccessRate < original.AttackSuccessRate / 2,
             $"attack success {original.AttackSuccessRate:P1} before, {exact.AttackSuccessRate:P1} after exact_recompute");
+        var orthogonal = result.Method(UnlearningMethodNames.Orthogonal);
+        Assert.True(orthogonal.AttackSuccessRate < original.AttackSuccessRate / 2,
+            $"attack success {original.AttackSuccessRate:P1} before, {orthogonal.AttackSuccessRate:P1} after orthogonal");
         Assert.All(result.Rows(), row => Assert.InRange(row.CleanAccuracy, 0, 1));
-        Assert.Equal(3, result.Methods.Count);
+        Assert.Equal(4, result.Methods.Count);
     }
 }

@@ -12,7 +12,8 @@ namespace EdgeLam.Gateway.Tests.Unlearning;
 
 /// <summary>
 /// FedFT-H rounds stored as the coordinator stores them (plan with each device's start, then the contributions):
-/// exact_recompute adds up the remaining devices' changes, from the running sums and from the plain replay alike.
+/// exact_recompute adds up the remaining devices' changes, from the running sums and from the plain replay alike;
+/// orthogonal projects each later round's mean change off what the forgotten device had contributed.
 /// </summary>
 public sealed class ChangeReplayTests : IDisposable
 {
@@ -83,6 +84,60 @@ public sealed class ChangeReplayTests : IDisposable
             }
         }
         return expected;
+    }
+
+    /// <summary>
+    /// The orthogonal method straight from its definition, with a dense SVD: per projection and round, the remaining
+    /// devices' mean change X becomes (I − U·Uᵀ)·X·(I − V·Vᵀ), U and V the column and row spaces of
+    /// F = Σ over the earlier rounds of w_d·(upload_d − start_d) / Σw.
+    /// </summary>
+    private static Dictionary<string, Matrix> SumOfProjectedMeanChanges(IEnumerable<PlayedRound> rounds, string excluded)
+    {
+        var expected = new Dictionary<string, Matrix>(StringComparer.Ordinal);
+        var contributed = new Dictionary<string, Matrix>(StringComparer.Ordinal);
+        foreach (var round in rounds)
+        {
+            var starts = round.Instructions.ToDictionary(i => i.DeviceId, i => i.StartFrom, StringComparer.Ordinal);
+            Matrix Change(TrainingReply reply, string name) => Dense(reply.Trained.Adapters[name]).Subtract(Dense(starts[reply.DeviceId].Adapters[name]));
+            foreach (var name in round.Replies.SelectMany(r => r.Trained.Adapters.Keys).Distinct().ToArray())
+            {
+                var trained = round.Replies.Where(r => r.Trained.Adapters.ContainsKey(name)).ToArray();
+                var kept = trained.Where(r => r.DeviceId != excluded).ToArray();
+                if (kept.Length > 0)
+                {
+                    var keptWeight = kept.Sum(r => (double)r.ExampleCount);
+                    Matrix? mean = null;
+                    foreach (var reply in kept)
+                    {
+                        var change = Change(reply, name);
+                        mean ??= new Matrix(change.Rows, change.Columns);
+                        mean.AddScaled(change, reply.ExampleCount / keptWeight);
+                    }
+                    var projected = contributed.TryGetValue(name, out var f) ? ProjectOff(mean!, f) : mean!;
+                    if (!expected.TryGetValue(name, out var sum))
+                        expected[name] = sum = new Matrix(projected.Rows, projected.Columns);
+                    sum.AddScaled(projected, 1);
+                }
+                if (trained.FirstOrDefault(r => r.DeviceId == excluded) is { } own)
+                {
+                    var change = Change(own, name);
+                    if (!contributed.TryGetValue(name, out var f))
+                        contributed[name] = f = new Matrix(change.Rows, change.Columns);
+                    f.AddScaled(change, own.ExampleCount / trained.Sum(r => (double)r.ExampleCount));
+                }
+            }
+        }
+        return expected;
+    }
+
+    private static Matrix ProjectOff(Matrix x, Matrix f)
+    {
+        var svd = JacobiSvd.Decompose(f);
+        var rank = svd.SingularValues.Count(s => s > 1e-6 * svd.SingularValues[0]);
+        var u = svd.LeftVectors.LeadingColumns(rank);
+        var v = svd.RightVectors.LeadingColumns(rank);
+        var leftProjected = x.Subtract(u.Multiply(u.Transpose().Multiply(x)));
+        return leftProjected.Subtract(leftProjected.Multiply(v).Multiply(v.Transpose()));
     }
 
     private static double MaximumDifference(Dictionary<string, Matrix> expected, GlobalModelState actual)
@@ -182,5 +237,38 @@ public sealed class ChangeReplayTests : IDisposable
         foreach (var round in withoutStarts.GroupBy(c => c.Round).OrderBy(g => g.Key))
             expected = _strategy.AggregateTrain(Context(expected, round.Key), [.. round.Where(c => c.DeviceId != "attacker").Select(c => c.ToReply())], []).Global;
         Assert.Equal(0, AdapterDistance.MaximumAbsoluteDifference(expected.Parameters, replayed.Parameters));
+    }
+
+    [Fact]
+    public void Orthogonal_projects_each_later_round_off_what_the_device_had_contributed()
+    {
+        var (store, rounds, _) = Play(Fleet(), Fleet(), Fleet());
+        using var _ = store;
+        var history = new ContributionHistory();
+        var hyper = Context().Hyperparameters;
+
+        var orthogonal = history.RecomputeWithoutReactions(store, "attacker", _ => _strategy, Layout, hyper);
+        var exact = history.Recompute(store, "attacker", _ => _strategy, Layout, hyper);
+
+        var expected = SumOfProjectedMeanChanges(rounds, "attacker");
+        Assert.True(MaximumDifference(expected, orthogonal) < 1e-5, $"orthogonal differs from its definition by {MaximumDifference(expected, orthogonal):E3}");
+        // Rounds 2 and 3 really were projected: the result is not the exact recompute.
+        Assert.True(AdapterDistance.Relative(orthogonal.Parameters, exact.Parameters) > 0.01);
+        Assert.Equal(3, orthogonal.AggregatedRounds);
+    }
+
+    [Fact]
+    public void Orthogonal_equals_exact_recompute_when_nobody_trained_after_the_device_first_did()
+    {
+        FleetMember jetson = Member("jetson-1", 16, 600), pi = Member("pi-1", 8, 400), attacker = Member("attacker", 8, 300);
+        var (store, _, _) = Play([jetson, pi], [jetson, pi, attacker]);
+        using var _ = store;
+        var history = new ContributionHistory();
+        var hyper = Context().Hyperparameters;
+
+        var orthogonal = history.RecomputeWithoutReactions(store, "attacker", _ => _strategy, Layout, hyper);
+        var exact = history.Recompute(store, "attacker", _ => _strategy, Layout, hyper);
+
+        Assert.True(AdapterDistance.MaximumAbsoluteDifference(orthogonal.Parameters, exact.Parameters) < UnlearningService.ExactnessTolerance);
     }
 }

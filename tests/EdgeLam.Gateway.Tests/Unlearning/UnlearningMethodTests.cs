@@ -149,6 +149,7 @@ public sealed class UnlearningMethodTests : IDisposable
     [Theory]
     [InlineData("subtract", UnlearningMethod.Subtract)]
     [InlineData("exact_recompute", UnlearningMethod.ExactRecompute)]
+    [InlineData("orthogonal", UnlearningMethod.Orthogonal)]
     [InlineData("calibrated", UnlearningMethod.Calibrated)]
     public void Command_ids_carry_the_method(string name, UnlearningMethod method)
     {

@@ -114,6 +114,14 @@ public sealed class DenseUpdate(int outFeatures, int inFeatures)
             values[i] += coefficient * source[i];
     }
 
+    /// <summary>Multiplies every entry by <paramref name="factor"/>.</summary>
+    public void Scale(double factor)
+    {
+        var values = Values;
+        for (var i = 0; i < values.Length; i++)
+            values[i] *= factor;
+    }
+
     public DenseUpdate Copy()
     {
         var copy = new DenseUpdate(OutFeatures, InFeatures);

@@ -66,7 +66,21 @@ public sealed class ContributionHistory
     /// contribution has its start is answered from the running sums; any other is replayed round by round (<see cref="HistoryReplay"/>).
     /// </summary>
     public GlobalModelState Recompute(GatewayStore store, string? excludedDeviceId, Func<int, IFederatedStrategy> strategyOfRound,
-        AdapterLayout layout, TrainingHyperparameters hyperparameters)
+        AdapterLayout layout, TrainingHyperparameters hyperparameters) =>
+        Recompute(store, excludedDeviceId, strategyOfRound, layout, hyperparameters, withoutReactions: false);
+
+    /// <summary>
+    /// The orthogonal method: as <see cref="Recompute(GatewayStore, string?, Func{int, IFederatedStrategy}, AdapterLayout, TrainingHyperparameters)"/>,
+    /// and the remaining devices' later changes projected off what <paramref name="excludedDeviceId"/> had contributed
+    /// (<see cref="RoundChangeSums.WithoutReactionsTo"/>). A history that does not average changes has no starts to react
+    /// through, and gets the plain recompute.
+    /// </summary>
+    public GlobalModelState RecomputeWithoutReactions(GatewayStore store, string excludedDeviceId, Func<int, IFederatedStrategy> strategyOfRound,
+        AdapterLayout layout, TrainingHyperparameters hyperparameters) =>
+        Recompute(store, excludedDeviceId, strategyOfRound, layout, hyperparameters, withoutReactions: true);
+
+    private GlobalModelState Recompute(GatewayStore store, string? excludedDeviceId, Func<int, IFederatedStrategy> strategyOfRound,
+        AdapterLayout layout, TrainingHyperparameters hyperparameters, bool withoutReactions)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(strategyOfRound);
@@ -76,6 +90,8 @@ public sealed class ContributionHistory
             var averagesChanges = _sums is not null;
             foreach (var round in _rounds)
                 averagesChanges &= strategyOfRound(round).AggregatesChangesFromStart;
+            if (averagesChanges && withoutReactions && excludedDeviceId is not null)
+                return _sums!.WithoutReactionsTo(excludedDeviceId);
             return averagesChanges
                 ? _sums!.Without(excludedDeviceId)
                 : HistoryReplay.Replay(history, excludedDeviceId, strategyOfRound, layout, hyperparameters);
