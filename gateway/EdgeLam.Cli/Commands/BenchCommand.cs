@@ -48,12 +48,22 @@ internal static class BenchCommand
         var learningRate = new Option<double>("--learning-rate") { DefaultValueFactory = _ => defaults.LearningRate };
         var alpha = new Option<double>("--dirichlet-alpha") { DefaultValueFactory = _ => defaults.DirichletAlpha };
         var projections = new Option<string>("--projections") { Description = "Adapted projections, comma-separated (q,v,blocks.3.fc2), or all", DefaultValueFactory = _ => string.Join(',', defaults.AdaptedProjections) };
+        var tierProjections = new Option<string>("--tier-projections")
+        {
+            Description = "Projections a tier trains instead of --projections, as TIER=p,p;TIER=p (L=blocks.3.fc2;H=q,v,fc1), or none",
+            DefaultValueFactory = _ => FormatTierProjections(defaults.AdaptedProjectionsByTier),
+        };
         var strategies = new Option<string>("--strategies") { DefaultValueFactory = _ => string.Join(',', defaults.Strategies) };
         var command = new Command("training", "The demo's federated fine-tuning in-process (agents' and firmware's trainers, the gateway's strategies, no MQTT): accuracy per round, uplink factor bytes and the training targets")
-            { epochs, pretrainingBatch, rounds, steps, learningRate, alpha, projections, strategies };
+            { epochs, pretrainingBatch, rounds, steps, learningRate, alpha, projections, tierProjections, strategies };
         command.SetAction((parseResult, cancellationToken) =>
         {
             var selection = parseResult.GetValue(projections)!;
+            if (ParseTierProjections(parseResult.GetValue(tierProjections)!, out var byTier) is { } syntaxError)
+            {
+                Console.Error.WriteLine("edgelam bench training: --tier-projections: " + syntaxError);
+                return Task.FromResult(2);
+            }
             var settings = defaults with
             {
                 Budget = EdgeLam.Model.Checkpoints.PretrainingBudget.Default with { Epochs = parseResult.GetValue(epochs), BatchSize = parseResult.GetValue(pretrainingBatch) },
@@ -62,8 +72,14 @@ internal static class BenchCommand
                 LearningRate = parseResult.GetValue(learningRate),
                 DirichletAlpha = parseResult.GetValue(alpha),
                 AdaptedProjections = selection == "all" ? [] : selection.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                AdaptedProjectionsByTier = byTier,
                 Strategies = parseResult.GetValue(strategies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             };
+            if (settings.ProjectionOptions().AdaptedProjectionsError(new EdgeLam.Model.Architecture.TinyVitConfig()) is { } selectionError)
+            {
+                Console.Error.WriteLine("edgelam bench training: " + selectionError);
+                return Task.FromResult(2);
+            }
             var boards = EdgeLam.Boards.BoardProfileLoader.FindBoardsDirectory(Directory.GetCurrentDirectory());
             var spec = EdgeLam.Cli.Demo.FleetSpec.Load(EdgeLam.Cli.Demo.FleetSpec.DefaultPath(boards));
             var runs = EdgeLam.Cli.Demo.TrainingQualityBenchmark.Run(boards, spec, settings, new EdgeLam.Cli.Demo.DemoSettings(), message => Console.Error.WriteLine(message));
@@ -75,6 +91,28 @@ internal static class BenchCommand
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    private static string FormatTierProjections(IReadOnlyDictionary<string, IReadOnlyList<string>> byTier) =>
+        byTier.Count == 0 ? "none" : string.Join(';', byTier.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}={string.Join(',', e.Value)}"));
+
+    /// <summary>"L=blocks.3.fc2;H=q,v" as a tier-keyed selection ("none": empty); a sentence saying what is wrong, or null.</summary>
+    private static string? ParseTierProjections(string text, out IReadOnlyDictionary<string, IReadOnlyList<string>> byTier)
+    {
+        var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        byTier = result;
+        if (text.Trim() == "none")
+            return null;
+        foreach (var entry in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = entry.Split('=', 2, StringSplitOptions.TrimEntries);
+            var projections = parts.Length == 2 ? parts[1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+            if (parts[0].Length == 0 || projections.Length == 0)
+                return $"'{entry}' is not TIER=projection,projection (e.g. L=blocks.3.fc2).";
+            if (!result.TryAdd(parts[0], projections))
+                return $"tier {parts[0]} is given twice.";
+        }
+        return null;
     }
 
     /// <summary>`edgelam bench aggregation [--json]`: round aggregation time and memory of fedft_h and fedlora_zeropad at 10, 100 and 1000 clients.</summary>

@@ -51,6 +51,7 @@ public sealed class DemoFleet : IAsyncDisposable
             $"--Training:RoundTimeout={settings.RoundTimeout}",
             "--Training:Quorum=0.5",
             .. settings.AdaptedProjections.Select((projection, i) => $"--Training:AdaptedProjections:{i}={projection}"),
+            .. settings.AdaptedProjectionsByTier.SelectMany(tier => tier.Value.Select((projection, i) => $"--Training:AdaptedProjectionsByTier:{tier.Key}:{i}={projection}")),
             $"--Inference:ModelledWanRoundTrip={TimeSpan.FromMilliseconds(settings.ModelledWanRoundTripMilliseconds)}",
             $"--Inference:ModelledWanMegabitsPerSecond={settings.ModelledWanMegabitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
             "--Logging:LogLevel:Default=Warning",

@@ -48,7 +48,7 @@ public sealed record DemoResults
         if (Training.Count > 0)
         {
             md.AppendLine("## Experiment 1: federated fine-tuning").AppendLine();
-            md.AppendLine(c, $"{Settings.Rounds} rounds per strategy, {Settings.LocalSteps} local steps of batch {Settings.BatchSize} per device and round, over MQTT; LoRA adapts {string.Join(", ", Settings.AdaptedProjections)}.").AppendLine();
+            md.AppendLine(c, $"{Settings.Rounds} rounds per strategy, {Settings.LocalSteps} local steps of batch {Settings.BatchSize} per device and round, over MQTT; LoRA adapts {DemoSettings.DescribeProjections(Settings.AdaptedProjections, Settings.AdaptedProjectionsByTier)} (tier: projections it trains instead).").AppendLine();
             md.AppendLine("| strategy | final accuracy | Δ vs base | uplink bytes | downlink bytes | failures | seconds |").AppendLine("|---|---|---|---|---|---|---|");
             foreach (var run in Training)
                 md.AppendLine(c, $"| {run.Strategy} | {run.FinalAccuracy * 100:0.00}% | {(run.FinalAccuracy - BaseAccuracy) * 100:+0.00;-0.00} pt | {run.UplinkBytes:N0} | {run.DownlinkBytes:N0} | {run.Rounds.Sum(r => r.Failures)} | {run.Seconds:0.0} |");

@@ -14,10 +14,23 @@ public sealed record DemoSettings
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>
-    /// Projections LoRA adapts (Training:AdaptedProjections): q and v of every block (Hu et al. 2021, §7.1) and the last
-    /// block's fc2, the one projection the ESP32 firmware trains; measured against all six in the training README.
+    /// Projections LoRA adapts on the Pi and Jetson (Training:AdaptedProjections): q and v of every block (Hu et al. 2021,
+    /// §7.1); measured against all six in the training README.
     /// </summary>
-    public IReadOnlyList<string> AdaptedProjections { get; init; } = ["q", "v", "blocks.3.fc2"];
+    public IReadOnlyList<string> AdaptedProjections { get; init; } = ["q", "v"];
+
+    /// <summary>
+    /// Tiers that adapt other projections (Training:AdaptedProjectionsByTier): the ESP32s (L) train the last block's fc2,
+    /// the one projection their firmware trains, so no Pi or Jetson uploads an adapter of it.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> AdaptedProjectionsByTier { get; init; } =
+        new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal) { ["L"] = ["blocks.3.fc2"] };
+
+    /// <summary>The projection settings as one line: "q, v; L: blocks.3.fc2".</summary>
+    public static string DescribeProjections(IReadOnlyList<string> projections, IReadOnlyDictionary<string, IReadOnlyList<string>> byTier) =>
+        string.Join("; ", [projections.Count == 0 ? "all six of every block" : string.Join(", ", projections),
+            .. byTier.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")]);
+
     public TimeSpan RoundTimeout { get; init; } = TimeSpan.FromMinutes(3);
     public int EvaluationImages { get; init; } = 2000;
     public int Seed { get; init; } = 1;

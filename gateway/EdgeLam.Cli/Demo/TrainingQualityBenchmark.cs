@@ -24,6 +24,16 @@ public sealed record TrainingQualitySettings
     public double DirichletAlpha { get; init; } = 0.5;
     /// <summary>As Training:AdaptedProjections; empty adapts all six projections of every block.</summary>
     public IReadOnlyList<string> AdaptedProjections { get; init; } = new DemoSettings().AdaptedProjections;
+
+    /// <summary>As Training:AdaptedProjectionsByTier: the projections a tier ("L", "M", "H") trains instead; the demo's by default.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> AdaptedProjectionsByTier { get; init; } = new DemoSettings().AdaptedProjectionsByTier;
+
+    /// <summary>The projection settings as the gateway reads them from its configuration.</summary>
+    public EdgeLam.Gateway.Training.Rounds.TrainingOptions ProjectionOptions() => new()
+    {
+        AdaptedProjections = [.. AdaptedProjections],
+        AdaptedProjectionsByTier = AdaptedProjectionsByTier.ToDictionary(e => e.Key, e => e.Value.ToList(), StringComparer.Ordinal),
+    };
     public IReadOnlyList<string> Strategies { get; init; } = TrainingExperiment.Strategies.Select(s => s.Name).ToArray();
     public int EvaluationImages { get; init; } = 2000;
 }
@@ -55,7 +65,10 @@ public static class TrainingQualityBenchmark
             shardCount, settings.DirichletAlpha, PartitionSeed, settings.Budget.PublicImages, demo.Seed));
         var devices = spec.Devices.Select(d => FleetDevice.Create(BoardProfileLoader.Load(FleetSpec.BoardPath(boardsDirectory, d)), d, data.Train,
             partition.DeviceIndices[d.Shard], weights)).ToArray();
-        var layout = AdapterLayout.ForTinyVit(weights.Config, settings.AdaptedProjections);
+        var projections = settings.ProjectionOptions();
+        if (projections.AdaptedProjectionsError(weights.Config) is { } error)
+            throw new ArgumentException(error, nameof(settings));
+        var layout = AdapterLayout.ForTinyVit(weights.Config, projections.AdaptedProjections, projections.SelectionByTier());
         var hyper = new TrainingHyperparameters(settings.LocalSteps, settings.LearningRate, settings.BatchSize, 16f, demo.Seed);
         var runs = new List<StrategyRun>();
         foreach (var name in settings.Strategies)

@@ -21,18 +21,16 @@ public static class GatewayServiceCollectionExtensions
     {
         services.AddOptions<BrokerOptions>().Bind(configuration.GetSection(BrokerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<TrainingOptions>().Bind(configuration.GetSection(TrainingOptions.Section)).ValidateDataAnnotations()
-            .Validate<IOptions<GatewayOptions>>((o, gateway) => AdapterLayout.SelectionError(ModelConfig(gateway.Value), o.AdaptedProjections) is null,
-                "Training:AdaptedProjections names a projection the model does not have; entries are q, k, v, o, fc1, fc2 or blocks.{layer}.{kind}.")
-            .ValidateOnStart();
+        services.AddOptions<TrainingOptions>().Bind(configuration.GetSection(TrainingOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TrainingOptions>, AdaptedProjectionsValidation>();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new CredentialStore(sp.GetRequiredService<IOptions<BrokerOptions>>().Value.CredentialsPath));
         services.AddSingleton(sp => new GatewayStore(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.DatabasePath));
         services.AddSingleton(sp =>
         {
-            var adapted = sp.GetRequiredService<IOptions<TrainingOptions>>().Value.AdaptedProjections;
-            return AdapterLayout.ForTinyVit(ModelConfig(sp.GetRequiredService<IOptions<GatewayOptions>>().Value), adapted);
+            var training = sp.GetRequiredService<IOptions<TrainingOptions>>().Value;
+            return AdapterLayout.ForTinyVit(ModelConfig(sp.GetRequiredService<IOptions<GatewayOptions>>().Value), training.AdaptedProjections, training.SelectionByTier());
         });
         services.AddSingleton<EmbeddedBroker>();
         services.AddSingleton<GatewayMqttClient>();
@@ -50,5 +48,14 @@ public static class GatewayServiceCollectionExtensions
         return services;
     }
 
-    private static TinyVitConfig ModelConfig(GatewayOptions o) => new(ModelDim: o.ModelDim, Layers: o.ModelLayers, Heads: o.Heads, MlpDim: o.MlpDim);
+    internal static TinyVitConfig ModelConfig(GatewayOptions o) => new(ModelDim: o.ModelDim, Layers: o.ModelLayers, Heads: o.Heads, MlpDim: o.MlpDim);
+}
+
+/// <summary>Refuses at start a projection selection naming a tier or projection the model does not have, saying which.</summary>
+internal sealed class AdaptedProjectionsValidation(IOptions<GatewayOptions> gateway) : IValidateOptions<TrainingOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TrainingOptions options) =>
+        options.AdaptedProjectionsError(GatewayServiceCollectionExtensions.ModelConfig(gateway.Value)) is { } error
+            ? ValidateOptionsResult.Fail(error)
+            : ValidateOptionsResult.Success;
 }

@@ -1,3 +1,4 @@
+using EdgeLam.Contracts.Messages;
 using EdgeLam.Model.Architecture;
 
 namespace EdgeLam.Gateway.Training;
@@ -34,12 +35,20 @@ public static class ProjectionNames
     }
 }
 
-/// <summary>The set of adapted projections of the frozen base model, in a stable order.</summary>
+/// <summary>
+/// The set of adapted projections of the frozen base model, in a stable order, and which of them each device tier
+/// trains: the layout is the union that is evaluated and merged, a tier's plan may be a part of it.
+/// </summary>
 public sealed class AdapterLayout
 {
     private readonly Dictionary<string, AdaptedProjection> byName;
+    private readonly IReadOnlyDictionary<DeviceTier, IReadOnlySet<string>> tierProjections;
 
-    public AdapterLayout(IEnumerable<AdaptedProjection> projections, IReadOnlyDictionary<string, int[]>? weightShapes = null)
+    /// <param name="tierProjections">
+    /// Names of the projections each listed tier trains, all within <paramref name="projections"/>; a tier not listed trains all of them.
+    /// </param>
+    public AdapterLayout(IEnumerable<AdaptedProjection> projections, IReadOnlyDictionary<string, int[]>? weightShapes = null,
+        IReadOnlyDictionary<DeviceTier, IReadOnlySet<string>>? tierProjections = null)
     {
         WeightShapes = weightShapes ?? new Dictionary<string, int[]>(StringComparer.Ordinal);
         Projections = projections.OrderBy(p => p.Layer).ThenBy(p => ProjectionNames.Kinds.ToList().IndexOf(p.Kind)).ToArray();
@@ -52,6 +61,12 @@ public sealed class AdapterLayout
                 throw new ArgumentException($"{projection.Name} appears twice in the adapter layout.", nameof(projections));
         }
         Layers = Projections.Select(p => p.Layer).Distinct().ToArray();
+        this.tierProjections = tierProjections ?? new Dictionary<DeviceTier, IReadOnlySet<string>>();
+        foreach (var (tier, names) in this.tierProjections)
+        {
+            if (names.FirstOrDefault(name => !byName.ContainsKey(name)) is { } unknown)
+                throw new ArgumentException($"Tier {WireMessages.EnumName(tier)} is to train {unknown}, which is not in the adapter layout.", nameof(tierProjections));
+        }
     }
 
     public IReadOnlyList<AdaptedProjection> Projections { get; }
@@ -73,15 +88,29 @@ public sealed class AdapterLayout
     public IEnumerable<AdaptedProjection> ProjectionsOfLayers(IReadOnlyCollection<int>? layers) =>
         layers is null ? Projections : Projections.Where(p => layers.Contains(p.Layer));
 
+    /// <summary>The projections a device of <paramref name="tier"/> trains within the given layers (all layers when null).</summary>
+    public IEnumerable<AdaptedProjection> ProjectionsFor(DeviceTier tier, IReadOnlyCollection<int>? layers) =>
+        tierProjections.TryGetValue(tier, out var names)
+            ? ProjectionsOfLayers(layers).Where(p => names.Contains(p.Name))
+            : ProjectionsOfLayers(layers);
+
     /// <summary>
     /// The adapted projections of the tiny ViT: all six of every encoder block when <paramref name="selection"/> is
     /// null or empty; otherwise each entry is a kind adapted in every block ("q") or one projection ("blocks.3.fc2").
+    /// A tier in <paramref name="selectionByTier"/> with entries trains only what they select; the other tiers train
+    /// what <paramref name="selection"/> selects, and the layout is the union of what every tier trains.
     /// </summary>
-    public static AdapterLayout ForTinyVit(TinyVitConfig config, IReadOnlyCollection<string>? selection = null)
+    public static AdapterLayout ForTinyVit(TinyVitConfig config, IReadOnlyCollection<string>? selection = null,
+        IReadOnlyDictionary<DeviceTier, IReadOnlyCollection<string>>? selectionByTier = null)
     {
         config.Validate();
         if (SelectionError(config, selection) is { } error)
             throw new ArgumentException(error, nameof(selection));
+        foreach (var (tier, tierSelection) in selectionByTier ?? new Dictionary<DeviceTier, IReadOnlyCollection<string>>())
+        {
+            if (SelectionError(config, tierSelection) is { } tierError)
+                throw new ArgumentException($"Tier {WireMessages.EnumName(tier)}: {tierError}", nameof(selectionByTier));
+        }
         var projections = new List<AdaptedProjection>();
         for (var layer = 0; layer < config.Layers; layer++)
         {
@@ -90,11 +119,21 @@ public sealed class AdapterLayout
             projections.Add(new AdaptedProjection(layer, "fc1", config.ModelDim, config.MlpDim));
             projections.Add(new AdaptedProjection(layer, "fc2", config.MlpDim, config.ModelDim));
         }
-        if (selection is { Count: > 0 })
-            projections = projections.Where(p => selection.Contains(p.Kind) || selection.Contains(p.Name)).ToList();
         var shapes = new TinyVitWeights(config).Tensors().ToDictionary(t => t.Name, t => t.Shape, StringComparer.Ordinal);
-        return new AdapterLayout(projections, shapes);
+        var byTier = (selectionByTier ?? new Dictionary<DeviceTier, IReadOnlyCollection<string>>()).Where(entry => entry.Value is { Count: > 0 }).ToArray();
+        if (byTier.Length == 0)
+            return new AdapterLayout(projections.Where(p => Selects(selection, p)), shapes);
+
+        var tierProjections = Enum.GetValues<DeviceTier>().ToDictionary(
+            tier => tier,
+            tier => (IReadOnlySet<string>)projections
+                .Where(p => Selects(byTier.FirstOrDefault(entry => entry.Key == tier).Value ?? selection, p))
+                .Select(p => p.Name).ToHashSet(StringComparer.Ordinal));
+        return new AdapterLayout(projections.Where(p => tierProjections.Values.Any(names => names.Contains(p.Name))), shapes, tierProjections);
     }
+
+    private static bool Selects(IReadOnlyCollection<string>? selection, AdaptedProjection projection) =>
+        selection is not { Count: > 0 } || selection.Contains(projection.Kind) || selection.Contains(projection.Name);
 
     /// <summary>A sentence naming the first entry that selects no projection of <paramref name="config"/>, or null.</summary>
     public static string? SelectionError(TinyVitConfig config, IReadOnlyCollection<string>? selection)

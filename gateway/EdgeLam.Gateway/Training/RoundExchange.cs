@@ -6,7 +6,10 @@ namespace EdgeLam.Gateway.Training;
 /// <param name="Rank">LoRA rank to train at (ignored when <see cref="TrainsFullModel"/>).</param>
 /// <param name="Layers">Encoder layers whose projections the device adapts.</param>
 /// <param name="Precision">Precision of the device's uplink tensors.</param>
-/// <param name="StartFrom">Adapters (at <see cref="Rank"/>) or full weights the device starts local training from.</param>
+/// <param name="StartFrom">
+/// Adapters (at <see cref="Rank"/>) or full weights the device starts local training from; for LoRA the start adapter
+/// carries exactly the projections the device is to train (<see cref="AssignedProjections"/>).
+/// </param>
 public sealed record TrainingInstruction(
     string DeviceId,
     int Rank,
@@ -17,7 +20,11 @@ public sealed record TrainingInstruction(
     int BatchSize,
     float LoraAlpha,
     bool TrainsFullModel,
-    ModelParameters StartFrom);
+    ModelParameters StartFrom)
+{
+    /// <summary>The projections a LoRA device may upload: those of its start adapter (none for full-model training).</summary>
+    public IReadOnlyCollection<string> AssignedProjections => TrainsFullModel ? [] : StartFrom.Adapters.Keys.ToArray();
+}
 
 /// <summary>
 /// A device's result: its adapters after local training (factors already de-quantized to float,

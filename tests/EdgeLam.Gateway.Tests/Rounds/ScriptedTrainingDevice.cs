@@ -39,6 +39,7 @@ public sealed class ScriptedTrainingDevice : IAsyncDisposable
     private readonly TaskCompletionSource _updatesReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _uploaded;
     private int _assignMessages;
+    private volatile IReadOnlySet<string> _startFrames = new HashSet<string>();
 
     private ScriptedTrainingDevice(IMqttClient client, DeviceHello hello, UpdateDefect defect, bool vanish, bool replayAndResend)
     {
@@ -48,6 +49,12 @@ public sealed class ScriptedTrainingDevice : IAsyncDisposable
         _vanish = vanish;
         _replayAndResend = replayAndResend;
     }
+
+    /// <summary>
+    /// True: like the agent, the device uploads only the projections its start adapter carried; false (default): every
+    /// projection of the assigned layers.
+    /// </summary>
+    public bool AdaptsStartAdapterOnly { get; set; }
 
     /// <summary>Every rejection in arrival order.</summary>
     public System.Threading.Channels.Channel<Rejection> AllRejections { get; } = System.Threading.Channels.Channel.CreateUnbounded<Rejection>();
@@ -98,7 +105,9 @@ public sealed class ScriptedTrainingDevice : IAsyncDisposable
         switch (leaf)
         {
             case DeviceTopic.Adapter:
-                Adapters.Enqueue(MessageBundle<AdapterHeader>.Decode(payload).Header);
+                var adapter = MessageBundle<AdapterHeader>.Decode(payload);
+                _startFrames = Enumerable.Range(0, adapter.Bundle.Count).Select(adapter.Bundle.GetName).ToHashSet(StringComparer.Ordinal);
+                Adapters.Enqueue(adapter.Header);
                 break;
             case DeviceTopic.Rejected:
                 Rejections.TrySetResult(WireMessages.Decode<Rejection>(payload));
@@ -164,7 +173,9 @@ public sealed class ScriptedTrainingDevice : IAsyncDisposable
         }
         else
         {
-            foreach (var projection in AdapterLayout.ForTinyVit(Model).ProjectionsOfLayers(assignment.Layers.ToArray()))
+            var startFrames = _startFrames;
+            foreach (var projection in AdapterLayout.ForTinyVit(Model).ProjectionsOfLayers(assignment.Layers.ToArray())
+                .Where(p => !AdaptsStartAdapterOnly || startFrames.Contains(LoraFrameName.Of(p.Layer, p.Kind, true))))
             {
                 var (input, output) = (projection.InFeatures, projection.OutFeatures);
                 frames.Add(new(LoraFrameName.Of(projection.Layer, projection.Kind, true), Frame(random, assignment.Rank * input, [assignment.Rank, input], assignment.Precision, scale)));

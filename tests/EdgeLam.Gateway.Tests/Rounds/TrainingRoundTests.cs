@@ -223,6 +223,38 @@ public sealed class TrainingRoundTests
         await device.DisposeAsync();
     }
 
+    [Fact]
+    public async Task With_per_tier_projections_an_update_outside_the_devices_plan_is_refused_assignment_mismatch()
+    {
+        await using var gateway = await GatewayHarness.StartAsync(["pi-1", "pi-2", "esp-1"], new()
+        {
+            ["Training:Quorum"] = "0.25",
+            ["Training:AdaptedProjections:0"] = "q",
+            ["Training:AdaptedProjectionsByTier:L:0"] = "blocks.1.fc2",
+        });
+        var planned = await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("pi-1", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16));
+        var esp32 = await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("esp-1", "esp32-wrover", DeviceTier.L, 4, Precision.Int8));
+        planned.AdaptsStartAdapterOnly = true;
+        esp32.AdaptsStartAdapterOnly = true;
+        // pi-2 uploads all six projections of its assigned layers, fc2 among them, though it was sent q only.
+        var overreaching = await ScriptedTrainingDevice.StartAsync(gateway, GatewayHarness.Hello("pi-2", "raspberry-pi-4", DeviceTier.M, 8, Precision.Fp16));
+        await WaitForDevicesAsync(gateway.Get<DeviceRegistry>(), 3);
+
+        var coordinator = gateway.Get<TrainingCoordinator>();
+        var outcome = await coordinator.RunRoundAsync(new FedFtHStrategy(), "fedft_h").WaitAsync(Wait);
+
+        Assert.True(outcome.Aggregated, outcome.Summary);
+        var rejection = await overreaching.Rejections.Task.WaitAsync(Wait);
+        Assert.Equal(("assignment-mismatch", null), Describe(rejection));
+        Assert.Contains("adapter blocks.0.fc1 is not among the assigned projections [blocks.0.q,blocks.1.q]", rejection.Detail, StringComparison.Ordinal);
+        Assert.Contains(outcome.Failures, f => f.DeviceId == "pi-2" && f.Reason.Contains("did not match the assignment", StringComparison.Ordinal));
+        Assert.Equal(["esp-1", "pi-1"], gateway.Get<GatewayStore>().Contributions().Select(c => c.DeviceId).Order(StringComparer.Ordinal));
+        Assert.Equal([1], esp32.Assignments.Single().Layers);
+        // The global holds what the plans allowed: q from the Pi, fc2 of the last block from the ESP32.
+        Assert.Equal(["blocks.0.q", "blocks.1.fc2", "blocks.1.q"], coordinator.Global.Parameters.Adapters.Keys.Order(StringComparer.Ordinal));
+        foreach (var device in new[] { planned, esp32, overreaching }) await device.DisposeAsync();
+    }
+
     private static (string Reason, string? Code) Describe(Rejection rejection) => (WireMessages.EnumName(rejection.Reason), rejection.ErrorCode);
 
     private static async Task WaitForDevicesAsync(DeviceRegistry registry, int count)

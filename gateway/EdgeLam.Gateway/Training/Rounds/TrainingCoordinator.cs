@@ -211,6 +211,12 @@ public sealed partial class TrainingCoordinator : IDisposable
             }
 
             reply = LoraUpdateReader.ToReply(message.DeviceId, update, pending.Round, instruction.LoraAlpha, message.Payload.LongLength);
+            if (UnassignedProjection(reply, instruction) is { } unassigned)
+            {
+                await RejectUpdateAsync(message, pending.Round, RejectionReason.AssignmentMismatch, unassigned).ConfigureAwait(false);
+                pending.Fail(message.DeviceId, "update did not match the assignment: " + unassigned);
+                return true;
+            }
         }
         catch (WireFormatException ex)
         {
@@ -604,6 +610,20 @@ public sealed partial class TrainingCoordinator : IDisposable
         if (header.Layers.Count == 0 || header.Layers.Except(instruction.Layers).Any())
             return $"layers [{string.Join(",", header.Layers)}] are not within the assigned [{string.Join(",", instruction.Layers)}]";
         return null;
+    }
+
+    /// <summary>
+    /// A LoRA update may carry fewer projections than its start adapter (an ESP32 trains only what fits), never one
+    /// outside it: the per-device plan (<see cref="TrainingInstruction.AssignedProjections"/>) is what the device was sent.
+    /// </summary>
+    private static string? UnassignedProjection(TrainingReply reply, TrainingInstruction instruction)
+    {
+        if (instruction.TrainsFullModel)
+            return null;
+        var assigned = instruction.AssignedProjections;
+        return reply.Trained.Adapters.Keys.Order(StringComparer.Ordinal).FirstOrDefault(name => !assigned.Contains(name)) is { } unassigned
+            ? $"adapter {unassigned} is not among the assigned projections [{string.Join(",", assigned.Order(StringComparer.Ordinal))}]"
+            : null;
     }
 
     /// <summary>Updates that arrived well-formed but failed the strategy's validation: ledger, device, events topic and log.</summary>

@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using EdgeLam.Contracts.Messages;
+using EdgeLam.Model.Architecture;
 
 namespace EdgeLam.Gateway.Training.Rounds;
 
@@ -61,6 +63,39 @@ public sealed class TrainingOptions
     /// six of every block. Fewer projections carry fewer bytes per update (Hu et al. 2021, §7.1: q and v suffice).
     /// </summary>
     public List<string> AdaptedProjections { get; set; } = [];
+
+    /// <summary>
+    /// Projections a device tier (L, M, H) trains instead of <see cref="AdaptedProjections"/>, in the same notation, e.g.
+    /// {"L": ["blocks.3.fc2"], "M": ["q", "v"], "H": ["q", "v"]}; a tier not listed (or listed empty) trains
+    /// <see cref="AdaptedProjections"/>. The adapter layout that is evaluated and merged is the union over the tiers.
+    /// </summary>
+    public Dictionary<string, List<string>> AdaptedProjectionsByTier { get; set; } = [];
+
+    /// <summary><see cref="AdaptedProjectionsByTier"/> by tier; call <see cref="AdaptedProjectionsError"/> first.</summary>
+    public IReadOnlyDictionary<DeviceTier, IReadOnlyCollection<string>> SelectionByTier() =>
+        AdaptedProjectionsByTier.ToDictionary(entry => ParseTier(entry.Key) ?? throw new InvalidOperationException(UnknownTier(entry.Key)),
+            entry => (IReadOnlyCollection<string>)entry.Value);
+
+    /// <summary>A sentence naming the first unknown tier or projection of the projection settings for <paramref name="model"/>, or null.</summary>
+    public string? AdaptedProjectionsError(TinyVitConfig model)
+    {
+        if (AdapterLayout.SelectionError(model, AdaptedProjections) is { } error)
+            return $"{Section}:{nameof(AdaptedProjections)}: {error}";
+        foreach (var (tier, selection) in AdaptedProjectionsByTier)
+        {
+            if (ParseTier(tier) is null)
+                return UnknownTier(tier);
+            if (AdapterLayout.SelectionError(model, selection) is { } tierError)
+                return $"{Section}:{nameof(AdaptedProjectionsByTier)}:{tier}: {tierError}";
+        }
+        return null;
+    }
+
+    private static DeviceTier? ParseTier(string name) =>
+        Enum.GetValues<DeviceTier>().Select(t => (DeviceTier?)t).FirstOrDefault(t => WireMessages.EnumName(t!.Value) == name);
+
+    private static string UnknownTier(string name) =>
+        $"{Section}:{nameof(AdaptedProjectionsByTier)} names tier '{name}'; the tiers are {string.Join(", ", Enum.GetValues<DeviceTier>().Select(t => WireMessages.EnumName(t)))}.";
 
     /// <summary>Updates with a larger norm are rejected (‖Σ s·B·A‖ of the adapters, ‖w − w_global‖ of full weights).</summary>
     [Range(1e-6, 1e12)]

@@ -38,11 +38,12 @@ public abstract class LoraFederatedStrategy : IFederatedStrategy
         var instructions = new List<TrainingInstruction>(eligible.Count);
         var projectors = context.Global.Parameters.Adapters.ToDictionary(
             entry => entry.Key, entry => new Lazy<Func<int, Random, LoraFactors>>(() => DownlinkProjector(context, entry.Value)), StringComparer.Ordinal);
-        foreach (var (member, layers) in eligible)
+        foreach (var (member, layers, projections) in eligible)
         {
-            var rank = ParticipantPlanning.CapRank(context, layers, RankFor(member, members));
+            var rank = ParticipantPlanning.CapRank(projections, RankFor(member, members));
+            // The start adapter names exactly the projections the device is to train: devices adapt what it carries.
             var start = new Dictionary<string, LoraFactors>(StringComparer.Ordinal);
-            foreach (var projection in context.Layout.ProjectionsOfLayers(layers))
+            foreach (var projection in projections)
             {
                 var random = DeterministicRandom.For(hyper.Seed, context.RoundNumber, member.DeviceId, projection.Name);
                 start[projection.Name] = projectors.TryGetValue(projection.Name, out var projector)
