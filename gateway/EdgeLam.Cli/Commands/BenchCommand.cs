@@ -189,20 +189,33 @@ internal static class BenchCommand
         return command;
     }
 
-    /// <summary>`edgelam bench unlearning [--json]`: seconds and metrics of each unlearning method and of retraining, in one run.</summary>
+    /// <summary>`edgelam bench unlearning [--json] [--forget I] [--seed N]`: seconds and metrics of each unlearning method and of retraining, in one run.</summary>
     private static Command CreateUnlearningBenchmark()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
-        var command = new Command("unlearning", "A backdoor device trains with the fleet, then subtract, exact_recompute, orthogonal and calibrated remove it; retraining from scratch is the reference") { json };
+        var ranks = new List<int> { 16, 8, 8, 4 };
+        var forget = new Option<int>("--forget")
+        {
+            Description = $"Index of the device (ranks {string.Join('/', ranks)}) that plants the backdoor and is forgotten",
+            DefaultValueFactory = _ => ranks.Count - 1,
+        };
+        var seed = new Option<int>("--seed") { Description = "Seed of the shards, the backdoor sample and the devices' training", DefaultValueFactory = _ => new EdgeLam.Gateway.Unlearning.Verification.FederatedSimulationOptions().Seed };
+        var command = new Command("unlearning", "A backdoor device trains with the fleet, then subtract, exact_recompute, orthogonal and calibrated remove it; retraining from scratch is the reference") { json, forget, seed };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            if (parseResult.GetValue(forget) is var index && (index < 0 || index >= ranks.Count))
+            {
+                Console.Error.WriteLine($"--forget must be 0..{ranks.Count - 1}, got {index}.");
+                return 2;
+            }
             var data = EdgeLam.Model.Data.FashionMnist.Load();
             var checkpoint = EdgeLam.Model.Checkpoints.BaseCheckpoint.LoadOrTrain(new EdgeLam.Model.Architecture.TinyVitConfig(), 1, Path.Combine(".edgelam", "checkpoints"),
                 data: data, log: message => Console.Error.WriteLine(message), cancellationToken: cancellationToken);
             var result = await EdgeLam.Gateway.Unlearning.Verification.FederatedSimulation.RunAsync(checkpoint.Weights, data, new()
             {
-                DeviceRanks = [16, 8, 8, 4],
-                ForgottenDeviceIndex = 3,
+                DeviceRanks = ranks,
+                ForgottenDeviceIndex = parseResult.GetValue(forget),
+                Seed = parseResult.GetValue(seed),
                 PublicImages = EdgeLam.Model.Checkpoints.PretrainingBudget.Default.PublicImages,
                 PublicSeed = 1,
             }, log: message => Console.Error.WriteLine(message), cancellationToken: cancellationToken).ConfigureAwait(false);
