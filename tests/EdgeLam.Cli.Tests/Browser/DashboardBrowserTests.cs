@@ -32,7 +32,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         var chromium = HeadlessChromium.FindExecutable();
         Assert.True(chromium is not null,
             $"Chromium is required for the dashboard browser test and was not found at {HeadlessChromium.ExecutablePath} or on PATH; install it with: apt-get install -y chromium");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(150));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(300)); // starting three devices alongside the other test projects on 2 cores can take minutes
         var cancellationToken = timeout.Token;
 
         var data = FashionMnist.Load();
