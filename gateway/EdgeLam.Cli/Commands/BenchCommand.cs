@@ -54,8 +54,12 @@ internal static class BenchCommand
             DefaultValueFactory = _ => FormatTierProjections(defaults.AdaptedProjectionsByTier),
         };
         var strategies = new Option<string>("--strategies") { DefaultValueFactory = _ => string.Join(',', defaults.Strategies) };
+        var freshAdapters = new Option<bool>("--fresh-adapters")
+        {
+            Description = "fedft_h devices merge the global into their base every round and train fresh adapters on it; the global grows by the mean of their changes",
+        };
         var command = new Command("training", "The demo's federated fine-tuning in-process (agents' and firmware's trainers, the gateway's strategies, no MQTT): accuracy per round, uplink factor bytes and the training targets")
-            { epochs, pretrainingBatch, rounds, steps, learningRate, alpha, projections, tierProjections, strategies };
+            { epochs, pretrainingBatch, rounds, steps, learningRate, alpha, projections, tierProjections, strategies, freshAdapters };
         command.SetAction((parseResult, cancellationToken) =>
         {
             var selection = parseResult.GetValue(projections)!;
@@ -74,6 +78,7 @@ internal static class BenchCommand
                 AdaptedProjections = selection == "all" ? [] : selection.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 AdaptedProjectionsByTier = byTier,
                 Strategies = parseResult.GetValue(strategies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                FreshAdapters = parseResult.GetValue(freshAdapters),
             };
             if (settings.ProjectionOptions().AdaptedProjectionsError(new EdgeLam.Model.Architecture.TinyVitConfig()) is { } selectionError)
             {

@@ -4,6 +4,7 @@ using EdgeLam.Contracts.Messages;
 using EdgeLam.Firmware.Emulator.Hosting;
 using EdgeLam.Firmware.Training;
 using EdgeLam.Gateway.Training;
+using EdgeLam.Gateway.Training.Aggregation;
 using EdgeLam.Gateway.Training.Strategies;
 using EdgeLam.Gateway.Unlearning.Verification;
 using EdgeLam.Model.Architecture;
@@ -36,6 +37,13 @@ public sealed record TrainingQualitySettings
     };
     public IReadOnlyList<string> Strategies { get; init; } = TrainingExperiment.Strategies.Select(s => s.Name).ToArray();
     public int EvaluationImages { get; init; } = 2000;
+
+    /// <summary>
+    /// Merge and restart (Wang et al. 2024, FLoRA) for the strategies whose global is the previous one plus the mean of
+    /// the devices' changes (fedft_h): every round each device merges the whole global into its copy of the base and
+    /// trains new adapters on it (A random, B zero), so its upload is its change, and the global grows by their mean.
+    /// </summary>
+    public bool FreshAdapters { get; init; }
 }
 
 /// <summary>
@@ -74,6 +82,9 @@ public static class TrainingQualityBenchmark
         foreach (var name in settings.Strategies)
         {
             var strategy = StrategyCatalog.Create(name);
+            var fresh = settings.FreshAdapters && strategy.AggregatesChangesFromStart;
+            if (fresh)
+                log($"{name}: devices merge the global into their base and train fresh adapters every round");
             var global = GlobalModelState.Initial;
             var rounds = new List<RoundMeasurement>();
             var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -82,15 +93,57 @@ public static class TrainingQualityBenchmark
                 var context = new RoundContext(round, global, layout, hyper);
                 var plan = strategy.ConfigureTrain(context, devices.Select(d => d.Member).ToArray());
                 var replies = new TrainingReply[plan.Count];
-                Parallel.For(0, plan.Count, k => replies[k] = devices.Single(d => d.Member.DeviceId == plan[k].DeviceId).Train(plan[k], weights, round));
-                global = strategy.AggregateTrain(context, replies, []).Global;
+                if (fresh)
+                {
+                    var merged = weights.Clone();
+                    AdapterMerging.MergeInto(merged, global.Parameters.Adapters);
+                    Parallel.For(0, plan.Count, k => replies[k] = devices.Single(d => d.Member.DeviceId == plan[k].DeviceId)
+                        .TrainFresh(WithFreshStart(plan[k], layout, hyper.Seed, round), merged, round));
+                    // With no previous global the strategy's aggregate is exactly the weighted mean of the uploaded changes.
+                    var meanChange = strategy.AggregateTrain(context with { Global = GlobalModelState.Initial }, replies, []).Global;
+                    global = WithChangesAdded(global, meanChange);
+                }
+                else
+                {
+                    Parallel.For(0, plan.Count, k => replies[k] = devices.Single(d => d.Member.DeviceId == plan[k].DeviceId).Train(plan[k], weights, round));
+                    global = strategy.AggregateTrain(context, replies, []).Global;
+                }
                 var accuracy = TrainingExperiment.Evaluate(weights, global, test);
                 rounds.Add(new RoundMeasurement(round, accuracy, replies.Length, 0, replies.Sum(r => r.UplinkBytes), 0, 0, []));
-                log(string.Create(CultureInfo.InvariantCulture, $"{name} round {round}: {accuracy * 100:0.00}%"));
+                log(string.Create(CultureInfo.InvariantCulture, $"{name} round {round}: {accuracy * 100:0.00}%{AdapterNorm(global)}"));
             }
             runs.Add(new StrategyRun(name, rounds, rounds[^1].Accuracy, rounds.Sum(r => r.UplinkBytes), 0, watch.Elapsed.TotalSeconds));
         }
         return runs;
+    }
+
+    /// <summary>", ‖ΔW‖_F x" of the global adapters (the root of the sum over projections of their squared Frobenius norms); empty without adapters.</summary>
+    private static string AdapterNorm(GlobalModelState global) => global.Parameters.Adapters.Count == 0 ? ""
+        : string.Create(CultureInfo.InvariantCulture, $", ‖ΔW‖_F {Math.Sqrt(global.Parameters.Adapters.Values.Sum(f => Math.Pow(LowRankNorm.Frobenius(f), 2))):0.000}");
+
+    /// <summary>
+    /// The instruction with fresh adapters (A random, B zero) for the projections it assigns, drawn as the strategy draws
+    /// the first round's, so the first round is the same with and without <see cref="TrainingQualitySettings.FreshAdapters"/>.
+    /// </summary>
+    private static TrainingInstruction WithFreshStart(TrainingInstruction instruction, AdapterLayout layout, int seed, int round)
+    {
+        var start = instruction.StartFrom.Adapters.Keys.ToDictionary(
+            name => name,
+            name => AdapterInitialization.Fresh(layout.Projections.Single(p => p.Name == name), instruction.Rank, instruction.LoraAlpha / instruction.Rank,
+                DeterministicRandom.For(seed, round, instruction.DeviceId, name)),
+            StringComparer.Ordinal);
+        return instruction with { StartFrom = ModelParameters.FromAdapters(start) };
+    }
+
+    /// <summary>The previous global plus the round's mean change, projection by projection, as an exact product.</summary>
+    private static GlobalModelState WithChangesAdded(GlobalModelState previous, GlobalModelState meanChange)
+    {
+        var adapters = new Dictionary<string, LoraFactors>(previous.Parameters.Adapters, StringComparer.Ordinal);
+        foreach (var (name, change) in meanChange.Parameters.Adapters)
+            adapters[name] = adapters.TryGetValue(name, out var before)
+                ? RankRefactorization.ToExactProduct(ProductAggregation.StackedDecomposition([LowRankTerm.FromFactors(before, 1.0), LowRankTerm.FromFactors(change, 1.0)]))
+                : change;
+        return new GlobalModelState(previous.AggregatedRounds + 1, ModelParameters.FromAdapters(adapters));
     }
 
     /// <summary>One device of the fleet: how the gateway sees it, its shard, and the trainer its software runs.</summary>
@@ -114,15 +167,11 @@ public static class TrainingQualityBenchmark
 
         public TrainingReply Train(TrainingInstruction instruction, TinyVitWeights weights, int round)
         {
-            var seed = (1000 * round) + Index;
             if (FirmwareShard is not null)
-                return TrainFirmware(instruction, weights.Config, round);
+                return TrainFirmware(instruction, weights.Config, FirmwareShard, PartitionSeed + Index, continues: round > 1);
             if (!instruction.TrainsFullModel)
-            {
-                var reply = LocalLoraTraining.Train(weights, Shard, instruction, seed);
-                var uploaded = reply.Trained.Adapters.ToDictionary(e => e.Key, e => e.Value with { A = Half16(e.Value.A), B = Half16(e.Value.B) }, StringComparer.Ordinal);
-                return reply with { Trained = ModelParameters.FromAdapters(uploaded), UplinkBytes = 2 * reply.Trained.ParameterCount };
-            }
+                return TrainLora(instruction, weights, round);
+            var seed = (1000 * round) + Index;
             var local = weights.Clone();
             foreach (var (name, _, values) in local.Tensors())
                 if (instruction.StartFrom.FullWeights.TryGetValue(name, out var start)) start.CopyTo(values, 0);
@@ -132,27 +181,50 @@ public static class TrainingQualityBenchmark
             return new TrainingReply(Member.DeviceId, (int)result.Samples, trained, 4 * trained.ParameterCount);
         }
 
-        /// <summary>The firmware's round (DeviceApplication.Train): continue from the INT8 start adapter, SGD with momentum 0.9 over the held shard in order, INT8 upload.</summary>
-        private TrainingReply TrainFirmware(TrainingInstruction instruction, TinyVitConfig config, int round)
+        /// <summary>
+        /// The round of a device that merged the global into <paramref name="merged"/> (the base plus the global) and trains the
+        /// instruction's fresh adapters on it: the agents' trainer as usual; the firmware's trainer on the activations the merged
+        /// model produces, from a new seeded A and a zero B. Either way the upload is the device's change.
+        /// </summary>
+        public TrainingReply TrainFresh(TrainingInstruction instruction, TinyVitWeights merged, int round)
+        {
+            if (FirmwareShard is null)
+                return TrainLora(instruction, merged, round);
+            return TrainFirmware(instruction, merged.Config, FrozenActivationShard.Compute(merged, Shard), PartitionSeed + Index + (1000 * (round - 1)), continues: false);
+        }
+
+        /// <summary>The agents' LoRA round (AdamW) from the instruction's start adapters, FP16 upload.</summary>
+        private TrainingReply TrainLora(TrainingInstruction instruction, TinyVitWeights weights, int round)
+        {
+            var reply = LocalLoraTraining.Train(weights, Shard, instruction, (1000 * round) + Index);
+            var uploaded = reply.Trained.Adapters.ToDictionary(e => e.Key, e => e.Value with { A = Half16(e.Value.A), B = Half16(e.Value.B) }, StringComparer.Ordinal);
+            return reply with { Trained = ModelParameters.FromAdapters(uploaded), UplinkBytes = 2 * reply.Trained.ParameterCount };
+        }
+
+        /// <summary>
+        /// The firmware's round (DeviceApplication.Train): from its own seeded A and zero B, or continuing from the INT8 start
+        /// adapter, SGD with momentum 0.9 over the held shard in order, INT8 upload.
+        /// </summary>
+        private TrainingReply TrainFirmware(TrainingInstruction instruction, TinyVitConfig config, FrozenActivationShard shard, int seed, bool continues)
         {
             var layer = config.Layers - 1;
             var name = ProjectionNames.Of(layer, "fc2");
-            var trainer = new LoraProjectionTrainer(layer, "fc2", config.MlpDim, config.ModelDim, config.Tokens, instruction.Rank, instruction.LoraAlpha, Head!, PartitionSeed + Index);
-            if (round > 1 && instruction.StartFrom.Adapters.TryGetValue(name, out var start))
+            var trainer = new LoraProjectionTrainer(layer, "fc2", config.MlpDim, config.ModelDim, config.Tokens, instruction.Rank, instruction.LoraAlpha, Head!, seed);
+            if (continues && instruction.StartFrom.Adapters.TryGetValue(name, out var start))
             {
                 LoraFactorQuantizer.Dequantize(LoraFactorQuantizer.ToInt8Frame(start.A, instruction.Rank, config.MlpDim), trainer.A);
                 LoraFactorQuantizer.Dequantize(LoraFactorQuantizer.ToInt8Frame(start.B, config.ModelDim, instruction.Rank), trainer.B);
             }
-            var batch = new int[Math.Min(instruction.BatchSize, FirmwareShard!.Count)];
+            var batch = new int[Math.Min(instruction.BatchSize, shard.Count)];
             var cursor = 0;
             for (var step = 0; step < instruction.LocalSteps; step++)
             {
                 for (var i = 0; i < batch.Length; i++)
                 {
                     batch[i] = cursor;
-                    cursor = (cursor + 1) % FirmwareShard.Count;
+                    cursor = (cursor + 1) % shard.Count;
                 }
-                trainer.Step(FirmwareShard, batch, (float)instruction.LearningRate, 0.9f);
+                trainer.Step(shard, batch, (float)instruction.LearningRate, 0.9f);
             }
             var a = new float[trainer.A.Length];
             var b = new float[trainer.B.Length];
