@@ -89,7 +89,11 @@ public sealed class ReactionProjection
         }
     }
 
-    /// <summary>target += factor·source, in SIMD lanes.</summary>
+    /// <summary>
+    /// target += factor·source, in SIMD lanes. Not TensorPrimitives.MultiplyAdd/Dot, which the model core uses on long
+    /// rows: on these 64- to 128-wide rows, called once per basis vector and row, they made the orthogonal method about
+    /// 4x slower in `bench unlearning` (0.029 s against 0.006–0.010 s).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // SIMD code is only fast compiled optimized, so it is from the first call
     private static void AddScaled(Span<double> target, ReadOnlySpan<double> source, double factor)
     {
